@@ -1,0 +1,181 @@
+"""The protocol runner: every (dataset, task, method) on one test slice → results.csv/json/md."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from . import data, metrics, operators
+from .errors import InvdriftError
+from .fileio import write_text_atomic
+from .machine import describe
+from .solvers import registry
+from .solvers.base import Context
+
+COLUMNS = ("dataset", "task", "method", "n", "psnr", "psnr_se", "ssim", "mse", "consistency", "fd",
+           "lpips", "nfe", "s_per_image", "images_per_s", "checkpoint", "machine")
+KEY = ("dataset", "task", "method")
+
+
+@dataclass
+class Batch:
+    """One batch of the evaluation slice with its measurement and bound operator."""
+
+    indices: list[int]
+    x: torch.Tensor
+    y: torch.Tensor
+    op: operators.Operator
+
+
+def measure_slice(x: torch.Tensor, offset: int, task: str, seed: int, batch_size: int) -> list[Batch]:
+    """Measurements of the slice, batched; image k of the slice has protocol index offset + k."""
+    op = operators.make(task, x.shape[1:])
+    batches = []
+    for start in range(0, len(x), batch_size):
+        idx = list(range(offset + start, offset + min(start + batch_size, len(x))))
+        xb = x[start:start + len(idx)]
+        bound = op.for_images(idx, seed)
+        batches.append(Batch(idx, xb, bound.measure(xb, idx, seed), bound))
+    return batches
+
+
+def run_method(solver, batches: list[Batch], progress: str | None = None) -> tuple[torch.Tensor, float]:
+    """Restore every batch; returns the estimates and the wall time after one warm-up batch."""
+    torch.set_num_threads(os.cpu_count() or 1)
+    first = batches[0]
+    warm = min(8, len(first.indices))
+    outputs = []
+    with torch.no_grad():  # gradient-based solvers enable gradients themselves
+        solver(first.y[:warm], first.op.select(slice(0, warm)))
+        start = time.perf_counter()
+        for batch in tqdm(batches, desc=progress, disable=progress is None, leave=False):
+            outputs.append(solver(batch.y, batch.op))
+    elapsed = time.perf_counter() - start
+    return torch.cat(outputs), elapsed
+
+
+def score(x_hat: torch.Tensor, batches: list[Batch]) -> dict[str, torch.Tensor]:
+    """Per-image metrics of the estimates against the slice."""
+    x = torch.cat([b.x for b in batches])
+    parts = []
+    start = 0
+    for b in batches:
+        parts.append(metrics.consistency(x_hat[start:start + len(b.x)], b.y, b.op))
+        start += len(b.x)
+    return {"psnr": metrics.psnr(x_hat, x), "ssim": metrics.ssim(x_hat, x),
+            "mse": metrics.mse(x_hat, x), "consistency": torch.cat(parts)}
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "missing"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        return f"{value:.4g}" if abs(value) < 1e4 else f"{value:.0f}"
+    return str(value)
+
+
+def to_markdown(rows: list[dict]) -> str:
+    """The results table as Markdown."""
+    cols = [c for c in COLUMNS if c != "machine"]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for row in rows:
+        lines.append("| " + " | ".join(_fmt(row.get(c)) for c in cols) + " |")
+    machines = sorted({r.get("machine", "") for r in rows})
+    return "\n".join(lines) + "\n\nMachine: " + "; ".join(machines) + "\n"
+
+
+def load_rows(out: Path) -> list[dict]:
+    path = out / "results.json"
+    if not path.is_file():
+        return []
+    try:
+        return json.loads(path.read_text())["rows"]
+    except (ValueError, KeyError) as exc:
+        raise InvdriftError(f"{path}: not a results file ({exc})") from None
+
+
+def write_results(out: Path, rows: list[dict], meta: dict) -> None:
+    """Merge rows into out/results.{csv,json,md} (same dataset, task, method → replaced), atomically."""
+    merged = {tuple(r[k] for k in KEY): r for r in load_rows(out)}
+    for row in rows:
+        merged[tuple(row[k] for k in KEY)] = row
+    order = {t: i for i, t in enumerate(operators.TASKS)}
+    method_order = {m: i for i, m in enumerate(registry.METHODS)}
+    all_rows = sorted(merged.values(), key=lambda r: (r["dataset"], order.get(r["task"], 99),
+                                                       method_order.get(r["method"], 99)))
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for row in all_rows:
+        writer.writerow({c: _fmt(row.get(c)) if row.get(c) is None else row.get(c) for c in COLUMNS})
+    write_text_atomic(out / "results.csv", buffer.getvalue())
+    write_text_atomic(out / "results.json", json.dumps({"meta": meta, "rows": all_rows}, indent=1))
+    write_text_atomic(out / "results.md", to_markdown(all_rows))
+
+
+def realism(dataset: str, x_hat: torch.Tensor, x: torch.Tensor, ctx: Context) -> float | None:
+    """fd with the project's classifier, or None when its weights are not available."""
+    try:
+        from .realism import fd_for
+    except ImportError:
+        return None
+    return fd_for(dataset, x_hat, x, ctx)
+
+
+def bench(datasets: list[str], tasks: list[str], methods: list[str], n: int = 1000, offset: int = 0,
+          seed: int = 0, out: Path = Path("results"), data_root=None, batch_size: int = 256,
+          checkpoints: Path = Path("checkpoints"), progress: bool = True) -> list[dict]:
+    """Run the protocol and write the results; returns the new rows."""
+    for task in tasks:
+        if task not in operators.TASKS:
+            raise InvdriftError(f"unknown task {task!r}: use one of {', '.join(operators.TASKS)}")
+    for name in datasets:
+        if name not in data.SHAPES:
+            raise InvdriftError(f"unknown dataset {name!r}: use one of {', '.join(data.SHAPES)}")
+    pairs = [(t, m) for t in tasks for m in methods if t in registry.METHODS[m].tasks]
+    if not pairs:
+        raise InvdriftError(f"none of {', '.join(methods)} applies to {', '.join(tasks)}")
+    machine = describe()
+    rows = []
+    for name in datasets:
+        x, _ = data.load_slice(name, "test", offset, n, data_root)
+        ctx = Context(name, data_root, Path(checkpoints), seed)
+        for task in tasks:
+            batches = measure_slice(x, offset, task, seed, batch_size)
+            for method in [m for t, m in pairs if t == task]:
+                solver = registry.build(method, ctx, batches[0].op)
+                label = f"{name} {task} {method}" if progress else None
+                x_hat, elapsed = run_method(solver, batches, label)
+                x_hat = x_hat.clamp(0, 1)
+                per_image = score(x_hat, batches)
+                row = {"dataset": name, "task": task, "method": method, "n": n, "offset": offset,
+                       "seed": seed}
+                row["psnr"], row["psnr_se"] = metrics.mean_and_se(per_image["psnr"])
+                for key in ("ssim", "mse", "consistency"):
+                    row[key] = metrics.mean_and_se(per_image[key])[0]
+                row["fd"] = realism(name, x_hat, x, ctx)
+                row["lpips"] = None
+                row["nfe"] = solver.nfe
+                row["s_per_image"] = elapsed / n
+                row["images_per_s"] = n / elapsed if elapsed > 0 else float("inf")
+                row["checkpoint"] = solver.checkpoint
+                row["machine"] = machine
+                rows.append(row)
+                if progress:
+                    print(f"{name:8s} {task:15s} {method:10s} psnr {row['psnr']:6.2f} ± {row['psnr_se']:.2f}  "
+                          f"ssim {row['ssim']:.3f}  cons {row['consistency']:.3f}  "
+                          f"{row['images_per_s']:.1f} img/s", flush=True)
+    meta = {"protocol": "v1", "n": n, "offset": offset, "seed": seed, "machine": machine}
+    write_results(Path(out), rows, meta)
+    return rows

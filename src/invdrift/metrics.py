@@ -1,0 +1,81 @@
+"""Per-image metrics of the protocol: psnr, ssim, mse, consistency; and the Fréchet distance."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .operators import Operator
+
+SSIM_WINDOW, SSIM_SIGMA, SSIM_K1, SSIM_K2 = 11, 1.5, 0.01, 0.03
+
+
+def mse(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Mean squared error per image (estimate clipped to [0, 1])."""
+    return (x_hat.clamp(0, 1).double() - x.double()).pow(2).flatten(1).mean(1)
+
+
+def psnr(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """10·log10(1 / MSE) per image, data range 1, estimate clipped to [0, 1]."""
+    return 10 * torch.log10(1.0 / mse(x_hat, x).clamp_min(1e-20))
+
+
+def _gaussian_window(size: int = SSIM_WINDOW, sigma: float = SSIM_SIGMA) -> torch.Tensor:
+    r = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
+    g = torch.exp(-(r ** 2) / (2 * sigma ** 2))
+    g = g / g.sum()
+    return (g[:, None] * g[None, :])[None, None]
+
+
+def ssim(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """SSIM per image: Gaussian window 11, σ 1.5, K1 0.01, K2 0.03, data range 1, mean over channels.
+
+    Statistics use population (not sample) covariance and the mean is taken over window positions
+    that lie fully inside the image, as scikit-image does.
+    """
+    a = x_hat.clamp(0, 1).double()
+    b = x.double()
+    n, c, h, w = a.shape
+    window = _gaussian_window().to(a.device)
+
+    def blur(t: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(t.reshape(n * c, 1, h, w), window).reshape(n, c, h - SSIM_WINDOW + 1, w - SSIM_WINDOW + 1)
+
+    mu_a, mu_b = blur(a), blur(b)
+    var_a = blur(a * a) - mu_a ** 2
+    var_b = blur(b * b) - mu_b ** 2
+    cov = blur(a * b) - mu_a * mu_b
+    c1, c2 = SSIM_K1 ** 2, SSIM_K2 ** 2
+    s = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a ** 2 + mu_b ** 2 + c1) * (var_a + var_b + c2))
+    return s.flatten(2).mean(2).mean(1)
+
+
+def consistency(x_hat: torch.Tensor, y: torch.Tensor, op: Operator) -> torch.Tensor:
+    """‖A(x̂) − y‖₂ / (σ·√m) per image over the m observed values (1 = fits y to the noise level)."""
+    residual = (op.A(x_hat.clamp(0, 1).to(y.dtype)) - y) * op.observed(y)
+    norm = residual.double().flatten(1).norm(dim=1)
+    return norm / (op.sigma * op.num_observed(y).double().sqrt())
+
+
+def mean_and_se(values: torch.Tensor) -> tuple[float, float]:
+    """Mean and standard error of the mean."""
+    v = values.double()
+    se = v.std(unbiased=True).item() / np.sqrt(len(v)) if len(v) > 1 else float("nan")
+    return v.mean().item(), se
+
+
+def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> float:
+    """Fréchet distance between Gaussians fitted to two feature sets [N, D]."""
+    from scipy import linalg
+
+    a = features_a.double().numpy()
+    b = features_b.double().numpy()
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    covmean, _ = linalg.sqrtm(cov_a @ cov_b, disp=False)
+    if not np.isfinite(covmean).all():
+        eps = np.eye(len(cov_a)) * 1e-6
+        covmean = linalg.sqrtm((cov_a + eps) @ (cov_b + eps))
+    covmean = covmean.real
+    return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * np.trace(covmean))

@@ -1,0 +1,258 @@
+"""The six degradations of the benchmark protocol: y = A(x) + σ·n.
+
+Every operator has `A` (forward), `At` (exact adjoint), `pinv` (pseudo-inverse or its stand-in:
+zero-fill, nearest upsampling, identity), `sigma`, `observed` (mask of observed values in y) and
+`measure(x, indices, seed)`. The random inpainting mask belongs to each test image, so
+`for_images(indices, seed)` returns the operator bound to those images' masks; `measure` binds itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+
+from .errors import InvdriftError
+
+TASKS = ("denoise", "deblur", "sr2", "sr4", "inpaint_box", "inpaint_random")
+SIGMAS = {"denoise": 0.20, "deblur": 0.05, "sr2": 0.01, "sr4": 0.01,
+          "inpaint_box": 0.01, "inpaint_random": 0.01}
+BLUR_STD, BLUR_SIZE = 1.5, 9
+MISSING_PROBABILITY = 0.7
+
+
+def image_generator(seed: int, index: int) -> torch.Generator:
+    """The generator that draws test image `index`'s mask and noise (protocol seeding)."""
+    return torch.Generator().manual_seed(seed * 1_000_003 + int(index))
+
+
+def gaussian_kernel(size: int = BLUR_SIZE, std: float = BLUR_STD) -> torch.Tensor:
+    """Normalised 2-D Gaussian kernel [size, size]."""
+    r = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
+    g = torch.exp(-(r ** 2) / (2 * std ** 2))
+    kernel = g[:, None] * g[None, :]
+    return (kernel / kernel.sum()).float()
+
+
+def _check_batch(x: torch.Tensor, shape: tuple[int, int, int], what: str) -> None:
+    if x.ndim != 4 or tuple(x.shape[1:]) != tuple(shape):
+        raise InvdriftError(f"{what} has shape {tuple(x.shape)}, expected [N, {shape[0]}, {shape[1]}, {shape[2]}]")
+
+
+@dataclass
+class Operator:
+    """Base class: a linear measurement operator on images of `shape` = (C, H, W)."""
+
+    task: str
+    shape: tuple[int, int, int]
+    sigma: float
+
+    @property
+    def y_shape(self) -> tuple[int, int, int]:
+        return self.shape
+
+    def A(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def At(self, y: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def pinv(self, y: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def observed(self, y: torch.Tensor) -> torch.Tensor:
+        """Boolean/float mask (broadcastable to y) of values of y that are measured."""
+        return torch.ones_like(y)
+
+    def num_observed(self, y: torch.Tensor) -> torch.Tensor:
+        """m per image: the number of measured values."""
+        return self.observed(y).expand_as(y).flatten(1).sum(1)
+
+    def for_images(self, indices: torch.Tensor | list[int], seed: int = 0) -> "Operator":
+        """The operator for these test images (differs from self only for random masks)."""
+        return self
+
+    def select(self, rows: slice) -> "Operator":
+        """The operator for a sub-batch of the images it is bound to."""
+        return self
+
+    def measure(self, x: torch.Tensor, indices, seed: int = 0) -> torch.Tensor:
+        """y = A(x) + σ·n with per-image noise seeded by `seed * 1_000_003 + index`."""
+        _check_batch(x, self.shape, "image batch")
+        indices = _as_list(indices)
+        if len(indices) != x.shape[0]:
+            raise InvdriftError(f"{len(indices)} indices for {x.shape[0]} images")
+        bound = self.for_images(indices, seed)
+        generators = [image_generator(seed, i) for i in indices]
+        if isinstance(bound, RandomInpaint):
+            for g in generators:  # the mask is drawn first from the same stream
+                torch.rand(self.shape[1:], generator=g)
+        noise = torch.stack([torch.randn(self.y_shape, generator=g) for g in generators])
+        clean = bound.A(x)
+        return clean + self.sigma * noise.to(clean.dtype) * bound.observed(clean)
+
+    def check_measurement(self, y: torch.Tensor) -> None:
+        """Raise a clear error for a measurement of the wrong shape or with NaN/Inf."""
+        _check_batch(y, self.y_shape, f"measurement for {self.task}")
+        if not torch.isfinite(y).all():
+            raise InvdriftError(f"measurement for {self.task} contains NaN or Inf")
+
+
+def _as_list(indices) -> list[int]:
+    if isinstance(indices, torch.Tensor):
+        return [int(i) for i in indices.flatten().tolist()]
+    return [int(i) for i in indices]
+
+
+@dataclass
+class Identity(Operator):
+    """Denoising: A = I."""
+
+    def A(self, x):
+        return x
+
+    def At(self, y):
+        return y
+
+    def pinv(self, y):
+        return y
+
+
+@dataclass
+class Blur(Operator):
+    """Circular Gaussian blur per channel, applied in Fourier space (A and At exact)."""
+
+    kernel_fft: torch.Tensor = field(init=False, repr=False)
+
+    def __post_init__(self):
+        _, h, w = self.shape
+        kernel = gaussian_kernel()
+        padded = torch.zeros(h, w)
+        k = kernel.shape[0]
+        padded[:k, :k] = kernel
+        padded = torch.roll(padded, shifts=(-(k // 2), -(k // 2)), dims=(0, 1))  # centre at (0, 0)
+        self.kernel_fft = torch.fft.fft2(padded.double())
+
+    def _apply(self, x: torch.Tensor, transfer: torch.Tensor) -> torch.Tensor:
+        out = torch.fft.ifft2(torch.fft.fft2(x.double()) * transfer).real
+        return out.to(x.dtype)
+
+    def A(self, x):
+        return self._apply(x, self.kernel_fft)
+
+    def At(self, y):
+        return self._apply(y, self.kernel_fft.conj())
+
+    def pinv(self, y):
+        return y  # the protocol's `pinv` for deblurring is the identity (the true inverse is unstable)
+
+
+@dataclass
+class BlockMean(Operator):
+    """Super-resolution: mean over non-overlapping factor×factor blocks."""
+
+    factor: int = 2
+
+    @property
+    def y_shape(self):
+        c, h, w = self.shape
+        return (c, h // self.factor, w // self.factor)
+
+    def A(self, x):
+        return F.avg_pool2d(x, self.factor)
+
+    def At(self, y):
+        return torch.repeat_interleave(torch.repeat_interleave(y, self.factor, -2), self.factor, -1) / self.factor ** 2
+
+    def pinv(self, y):
+        return self.At(y) * self.factor ** 2  # nearest upsampling: A·pinv = I
+
+
+@dataclass
+class Inpaint(Operator):
+    """Inpainting with a fixed mask [1 or N, 1, H, W] (1 = observed); missing pixels are 0 in y."""
+
+    mask: torch.Tensor | None = None
+
+    def A(self, x):
+        return x * self.mask.to(x.dtype)
+
+    def At(self, y):
+        return y * self.mask.to(y.dtype)
+
+    def pinv(self, y):
+        return self.At(y)
+
+    def observed(self, y):
+        return self.mask.to(y.dtype).expand(y.shape[0], *self.mask.shape[1:]) if self.mask.shape[0] == 1 \
+            else self.mask.to(y.dtype)
+
+
+def box_mask(shape: tuple[int, int, int]) -> torch.Tensor:
+    """Centred square hole of side H/2 (MNIST rows/cols 7–20, CIFAR 8–23)."""
+    _, h, w = shape
+    mask = torch.ones(1, 1, h, w)
+    side = h // 2
+    top, left = (h - side) // 2, (w - side) // 2
+    mask[..., top:top + side, left:left + side] = 0
+    return mask
+
+
+@dataclass
+class RandomInpaint(Inpaint):
+    """Each pixel position missing with probability 0.7, drawn per test image."""
+
+    def A(self, x):
+        self._require_mask(x)
+        return super().A(x)
+
+    def At(self, y):
+        self._require_mask(y)
+        return super().At(y)
+
+    def observed(self, y):
+        self._require_mask(y)
+        return super().observed(y)
+
+    def _require_mask(self, t: torch.Tensor) -> None:
+        if self.mask is None:
+            raise InvdriftError("inpaint_random needs its per-image masks: call operator.for_images(indices, seed)")
+        if self.mask.shape[0] not in (1, t.shape[0]):
+            raise InvdriftError(f"inpaint_random operator holds {self.mask.shape[0]} masks, got {t.shape[0]} images")
+
+    def for_images(self, indices, seed: int = 0) -> "RandomInpaint":
+        _, h, w = self.shape
+        masks = [(torch.rand(h, w, generator=image_generator(seed, i)) >= MISSING_PROBABILITY).float()
+                 for i in _as_list(indices)]
+        return RandomInpaint(self.task, self.shape, self.sigma, torch.stack(masks)[:, None])
+
+    def select(self, rows: slice) -> "RandomInpaint":
+        return self if self.mask is None or self.mask.shape[0] == 1 else self.with_mask(self.mask[rows])
+
+    def with_mask(self, mask: torch.Tensor) -> "RandomInpaint":
+        """The operator with an explicit mask [N or 1, 1, H, W]."""
+        return RandomInpaint(self.task, self.shape, self.sigma, mask.float())
+
+
+def make(task: str, shape: tuple[int, int, int] | torch.Size) -> Operator:
+    """The protocol operator for `task` on images of `shape` = (C, H, W)."""
+    shape = tuple(int(s) for s in shape)
+    if len(shape) != 3:
+        raise InvdriftError(f"image shape must be (C, H, W), got {shape}")
+    if task not in TASKS:
+        raise InvdriftError(f"unknown task {task!r}: use one of {', '.join(TASKS)}")
+    sigma = SIGMAS[task]
+    if task == "denoise":
+        return Identity(task, shape, sigma)
+    if task == "deblur":
+        return Blur(task, shape, sigma)
+    if task in ("sr2", "sr4"):
+        factor = int(task[2])
+        if shape[1] % factor or shape[2] % factor:
+            raise InvdriftError(f"{task} needs H and W divisible by {factor}, got {shape}")
+        return BlockMean(task, shape, sigma, factor)
+    if task == "inpaint_box":
+        return Inpaint(task, shape, sigma, box_mask(shape))
+    return RandomInpaint(task, shape, sigma, None)
+

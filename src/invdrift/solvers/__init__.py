@@ -1,0 +1,1 @@
+"""Restoration methods, each callable as `solver(y, operator) -> x̂`; see `registry`."""

@@ -1,0 +1,65 @@
+"""The table of methods: name → how to build it and which tasks it applies to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from ..errors import InvdriftError
+from ..operators import TASKS, Operator
+from . import classical
+from .base import Context, Solver
+
+Builder = Callable[[Context, Operator], Solver]
+
+
+@dataclass(frozen=True)
+class Method:
+    """A registered method: its builder and the tasks it applies to."""
+
+    name: str
+    build: Builder
+    tasks: tuple[str, ...] = TASKS
+    group: str = "classical"
+
+
+METHODS: dict[str, Method] = {}
+
+
+def register(method: Method) -> None:
+    METHODS[method.name] = method
+
+
+register(Method("pinv", classical.build_pinv))
+register(Method("bicubic", classical.build_bicubic, ("sr2", "sr4")))
+register(Method("wiener", classical.build_wiener, ("denoise", "deblur")))
+register(Method("tikhonov", classical.build_tikhonov))
+
+GROUPS = {"classical": ("pinv", "bicubic", "wiener", "tikhonov")}
+
+
+def resolve(names: str) -> list[str]:
+    """Expand a comma list of method names and groups ('classical', 'all'); reject unknown names."""
+    out: list[str] = []
+    for name in (n.strip() for n in names.split(",") if n.strip()):
+        if name == "all":
+            expanded = list(METHODS)
+        elif name in GROUPS:
+            expanded = list(GROUPS[name])
+        elif name in METHODS:
+            expanded = [name]
+        else:
+            raise InvdriftError(f"unknown method {name!r}: use one of {', '.join(METHODS)} "
+                                f"or a group ({', '.join(GROUPS)}, all)")
+        out += [m for m in expanded if m not in out]
+    if not out:
+        raise InvdriftError("no method given")
+    return out
+
+
+def build(name: str, ctx: Context, op: Operator) -> Solver:
+    """Build method `name` for the operator's task."""
+    method = METHODS[name]
+    if op.task not in method.tasks:
+        raise InvdriftError(f"{name} does not apply to {op.task} (only {', '.join(method.tasks)})")
+    return method.build(ctx, op)
