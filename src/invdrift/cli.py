@@ -6,14 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
+from .checkpoint import default_checkpoints
 from .errors import InvdriftError
 
 
-def _split(text: str, choices: tuple[str, ...], what: str) -> list[str]:
+def _split(text: str, choices: tuple[str, ...]) -> list[str]:
+    """A comma list, with 'all' meaning every choice."""
     items = [t.strip() for t in text.split(",") if t.strip()]
-    if items == ["all"]:
-        return list(choices)
-    return items
+    return list(choices) if items == ["all"] else items
 
 
 def cmd_bench(args: argparse.Namespace) -> None:
@@ -21,10 +21,10 @@ def cmd_bench(args: argparse.Namespace) -> None:
     from .solvers import registry
 
     methods = registry.resolve(args.methods)
-    rows = bench.bench(_split(args.dataset, tuple(data.SHAPES)[:2], "dataset"),
-                       _split(args.task, operators.TASKS, "task"), methods, n=args.n,
+    rows = bench.bench(_split(args.dataset, ("mnist", "cifar10")),
+                       _split(args.task, operators.TASKS), methods, n=args.n,
                        offset=args.offset, seed=args.seed, out=Path(args.out), data_root=args.data_root,
-                       batch_size=args.batch_size, checkpoints=Path(args.checkpoints))
+                       batch_size=args.batch_size, checkpoints=Path(args.checkpoints or default_checkpoints()))
     print(f"{len(rows)} rows written to {Path(args.out) / 'results.md'} (also .csv, .json)")
 
 
@@ -43,6 +43,40 @@ def cmd_data(args: argparse.Namespace) -> None:
                   f"per-class {counts}")
 
 
+def _parse_settings(pairs: list[str]) -> dict:
+    """`key=value` pairs; values parsed as JSON where possible (numbers, lists, true/false)."""
+    import json
+
+    out = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise InvdriftError(f"--set expects key=value, got {pair!r}")
+        key, value = pair.split("=", 1)
+        try:
+            out[key] = json.loads(value)
+        except ValueError:
+            out[key] = value
+    return out
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    from . import train
+
+    overrides = _parse_settings(args.set)
+    for key in ("steps", "batch_size", "seed"):
+        if getattr(args, key) is not None:
+            overrides[key] = getattr(args, key)
+    command = "invdrift " + " ".join(args.argv)
+    train.train(args.kind, args.dataset, overrides, args.run_dir, args.out, args.data_root,
+                fresh=args.fresh, command=command)
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from .demo import run_demo
+
+    run_demo(Path(args.out), args.dataset, checkpoints=Path(args.checkpoints or default_checkpoints()))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="invdrift",
@@ -54,6 +88,15 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--data-root", default=None,
                        help="folder with mnist.npz / cifar10.zip / official files (else $INVDRIFT_DATA, "
                             "the cache, then download)")
+
+    p = sub.add_parser("demo", help="restore built-in samples with the shipped weights (offline, < 60 s)",
+                       description="Restores a few built-in test images for two tasks with every quick method "
+                                   "whose weights are shipped; writes OUT/demo.png and OUT/demo.md.")
+    p.add_argument("--dataset", default="mnist", choices=("mnist", "cifar10"))
+    p.add_argument("--out", default="demo-out")
+    p.add_argument("--checkpoints", default=None,
+                   help="folder of shipped weights (default $INVDRIFT_CHECKPOINTS or the repository's checkpoints/)")
+    p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("bench", help="run the benchmark protocol and write results.csv/json/md",
                        description="Evaluate methods on the protocol's test slice; rows are merged into "
@@ -67,9 +110,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--offset", type=int, default=0, help="first test image (default 0)")
     p.add_argument("--seed", type=int, default=0, help="measurement seed (default 0)")
     p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--checkpoints", default="checkpoints", help="folder of shipped weights")
+    p.add_argument("--checkpoints", default=None,
+                   help="folder of shipped weights (default $INVDRIFT_CHECKPOINTS or the repository's checkpoints/)")
     p.add_argument("--out", default="results", help="output folder (default results/)")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("train", help="train a model (resumes from --run-dir; torchrun-ready)",
+                       description="Train a model kind on a dataset's train split. Resumes exactly from "
+                                   "RUN_DIR/state.* if present; exports EMA weights + JSON config to OUT at the end. "
+                                   "Run under `torchrun --nproc_per_node N -m invdrift train ...` for several processes.")
+    common(p)
+    p.add_argument("kind", help="classical (statistics of the baselines), classifier, and the generative kinds")
+    p.add_argument("--dataset", default="mnist")
+    p.add_argument("--steps", type=int, default=None, help="total optimisation steps (default: the recipe's)")
+    p.add_argument("--batch-size", type=int, default=None, help="global batch size")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a recipe setting (repeatable)")
+    p.add_argument("--run-dir", default=None, help="training state folder (default runs/KIND-DATASET)")
+    p.add_argument("--out", default="checkpoints", help="where the final weights go (default checkpoints/)")
+    p.add_argument("--fresh", action="store_true", help="ignore an existing state in --run-dir")
+    p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("data", help="load datasets and print their sizes, or rebuild the built-in samples")
     common(p)
@@ -83,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args.func(args)
     except InvdriftError as exc:

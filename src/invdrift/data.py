@@ -73,6 +73,9 @@ def search_dirs(root: str | Path | None) -> list[Path]:
 def download(url: str, dest: str | Path, sha256: str, timeout: float = 60.0) -> Path:
     """Download `url` to `dest`, verify its SHA-256, and rename into place; leave nothing on failure."""
     dest = Path(dest)
+    if os.environ.get("INVDRIFT_OFFLINE"):
+        raise InvdriftError(f"{dest.name} not found and downloads are off (INVDRIFT_OFFLINE is set): "
+                            "pass --data-root DIR or set INVDRIFT_DATA=DIR")
     try:
         with atomic_path(dest) as tmp:
             with urllib.request.urlopen(url, timeout=timeout) as response, open(tmp, "wb") as out:

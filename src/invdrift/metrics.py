@@ -73,9 +73,9 @@ def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> floa
     b = features_b.double().numpy()
     mu_a, mu_b = a.mean(0), b.mean(0)
     cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    covmean, _ = linalg.sqrtm(cov_a @ cov_b, disp=False)
+    covmean = linalg.sqrtm(cov_a @ cov_b)
     if not np.isfinite(covmean).all():
         eps = np.eye(len(cov_a)) * 1e-6
         covmean = linalg.sqrtm((cov_a + eps) @ (cov_b + eps))
-    covmean = covmean.real
+    covmean = np.real(covmean)
     return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * np.trace(covmean))

@@ -28,11 +28,11 @@ def image_generator(seed: int, index: int) -> torch.Generator:
 
 
 def gaussian_kernel(size: int = BLUR_SIZE, std: float = BLUR_STD) -> torch.Tensor:
-    """Normalised 2-D Gaussian kernel [size, size]."""
+    """Normalised 2-D Gaussian kernel [size, size] (float64)."""
     r = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
     g = torch.exp(-(r ** 2) / (2 * std ** 2))
     kernel = g[:, None] * g[None, :]
-    return (kernel / kernel.sum()).float()
+    return kernel / kernel.sum()
 
 
 def _check_batch(x: torch.Tensor, shape: tuple[int, int, int], what: str) -> None:
@@ -128,11 +128,11 @@ class Blur(Operator):
     def __post_init__(self):
         _, h, w = self.shape
         kernel = gaussian_kernel()
-        padded = torch.zeros(h, w)
+        padded = torch.zeros(h, w, dtype=torch.float64)
         k = kernel.shape[0]
         padded[:k, :k] = kernel
         padded = torch.roll(padded, shifts=(-(k // 2), -(k // 2)), dims=(0, 1))  # centre at (0, 0)
-        self.kernel_fft = torch.fft.fft2(padded.double())
+        self.kernel_fft = torch.fft.fft2(padded)
 
     def _apply(self, x: torch.Tensor, transfer: torch.Tensor) -> torch.Tensor:
         out = torch.fft.ifft2(torch.fft.fft2(x.double()) * transfer).real

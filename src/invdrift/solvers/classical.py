@@ -78,7 +78,7 @@ def tikhonov(y: torch.Tensor, op: Operator, alpha: float, iterations: int = 300)
     return x.to(y.dtype)
 
 
-TIKHONOV_GRID = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)
+TIKHONOV_GRID = (1e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0)
 
 
 def tune_tikhonov(ctx: Context, op: Operator) -> float:
@@ -91,6 +91,30 @@ def tune_tikhonov(ctx: Context, op: Operator) -> float:
     return max(scores, key=scores.get)
 
 
+def fit(ctx: Context) -> tuple[dict[str, torch.Tensor], dict[str, float]]:
+    """Train-split statistics of the classical methods: Wiener mean/spectrum and Tikhonov α per task."""
+    from ..operators import TASKS, make
+
+    mean, spectrum = power_spectrum(ctx.train_images())
+    shape = tuple(ctx.train_images(1).shape[1:])
+    alphas = {task: tune_tikhonov(ctx, make(task, shape)) for task in TASKS}
+    return {"mean": mean, "spectrum": spectrum}, alphas
+
+
+def _statistics(ctx: Context) -> tuple[dict[str, torch.Tensor], dict[str, float], str]:
+    """Shipped statistics (checkpoints/classical-D) if present, else fitted on the train split now."""
+    def build():
+        from ..checkpoint import checkpoint_label, load_model_weights
+
+        path = ctx.checkpoints / f"classical-{ctx.dataset}.safetensors"
+        if path.is_file():
+            tensors, config = load_model_weights(path, "classical", ctx.dataset)
+            return tensors, config["alphas"], checkpoint_label(path)
+        tensors, alphas = fit(ctx)
+        return tensors, alphas, ""
+    return ctx.cached("classical-statistics", build)
+
+
 def build_pinv(ctx: Context, op: Operator) -> Solver:
     return Solver("pinv", pinv)
 
@@ -100,10 +124,11 @@ def build_bicubic(ctx: Context, op: Operator) -> Solver:
 
 
 def build_wiener(ctx: Context, op: Operator) -> Solver:
-    mean, spectrum = ctx.cached("spectrum", lambda: power_spectrum(ctx.train_images()))
-    return Solver("wiener", lambda y, o: wiener(y, o, mean, spectrum))
+    tensors, _, label = _statistics(ctx)
+    return Solver("wiener", lambda y, o: wiener(y, o, tensors["mean"], tensors["spectrum"]), checkpoint=label)
 
 
 def build_tikhonov(ctx: Context, op: Operator) -> Solver:
-    alpha = ctx.cached(("tikhonov", op.task), lambda: tune_tikhonov(ctx, op))
-    return Solver("tikhonov", lambda y, o: tikhonov(y, o, alpha))
+    _, alphas, label = _statistics(ctx)
+    alpha = alphas[op.task]
+    return Solver("tikhonov", lambda y, o: tikhonov(y, o, alpha), checkpoint=label)

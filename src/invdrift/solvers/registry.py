@@ -21,6 +21,11 @@ class Method:
     build: Builder
     tasks: tuple[str, ...] = TASKS
     group: str = "classical"
+    weights: tuple[str, ...] = ()  # shipped files it needs, with {dataset} filled in
+    demo: bool = True  # quick enough for `invdrift demo`
+
+    def needs(self, dataset: str) -> list[str]:
+        return [w.format(dataset=dataset) for w in self.weights]
 
 
 METHODS: dict[str, Method] = {}
@@ -32,8 +37,9 @@ def register(method: Method) -> None:
 
 register(Method("pinv", classical.build_pinv))
 register(Method("bicubic", classical.build_bicubic, ("sr2", "sr4")))
-register(Method("wiener", classical.build_wiener, ("denoise", "deblur")))
-register(Method("tikhonov", classical.build_tikhonov))
+register(Method("wiener", classical.build_wiener, ("denoise", "deblur"),
+                weights=("classical-{dataset}.safetensors",)))
+register(Method("tikhonov", classical.build_tikhonov, weights=("classical-{dataset}.safetensors",)))
 
 GROUPS = {"classical": ("pinv", "bicubic", "wiener", "tikhonov")}
 

@@ -1,0 +1,8 @@
+"""Training recipes: per model kind, its defaults, network, loss and final evaluation."""
+
+from __future__ import annotations
+
+from .base import Recipe
+from .classifier import ClassifierRecipe
+
+RECIPES: dict[str, Recipe] = {r.kind: r for r in (ClassifierRecipe(),)}

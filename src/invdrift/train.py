@@ -1,0 +1,234 @@
+"""One training loop for every model kind: AdamW, warm-up, grad clip, EMA, exact resume, torchrun.
+
+Every random draw of step s comes from a generator seeded by (seed, step, rank), so a run killed and
+resumed from its last checkpoint (model, EMA, optimiser, step) ends bit-identical to an uninterrupted
+run. Under `torchrun` the same code runs DistributedDataParallel (gloo on CPU, nccl on GPU); each
+rank draws its share of the global batch and only rank 0 writes files.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.distributed as torch_dist
+from tqdm import tqdm
+
+from . import checkpoint
+from .errors import InvdriftError
+from .fileio import write_text_atomic
+from .recipes import RECIPES
+
+ARCH_KEYS_IGNORED_ON_RESUME = ("steps", "ckpt_every", "log_every")
+
+
+@dataclass(frozen=True)
+class Dist:
+    """Process-group facts: rank, world size, and whether this process writes files."""
+
+    rank: int = 0
+    world: int = 1
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+
+def init_distributed() -> Dist:
+    """Join the torchrun process group if launched by torchrun, else run alone."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return Dist()
+    if not torch_dist.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        torch_dist.init_process_group(backend=backend)
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(os.environ.get("LOCAL_WORLD_SIZE", world))))
+    return Dist(torch_dist.get_rank(), torch_dist.get_world_size())
+
+
+def step_generator(seed: int, step: int, rank: int = 0) -> torch.Generator:
+    """The generator for every random draw of one step on one rank."""
+    return torch.Generator().manual_seed((seed * 1_000_003 + step) * 1024 + rank)
+
+
+def learning_rate(config: dict, step: int) -> float:
+    """Linear warm-up to `lr`, then constant."""
+    warmup = max(1, int(config.get("warmup", 0)))
+    return config["lr"] * min(1.0, (step + 1) / warmup)
+
+
+@torch.no_grad()
+def update_ema(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
+    """ema ← decay·ema + (1 − decay)·model for floating tensors; other buffers copied."""
+    ema_state = ema.state_dict()
+    for key, value in model.state_dict().items():
+        if value.dtype.is_floating_point:
+            ema_state[key].mul_(decay).add_(value.detach(), alpha=1 - decay)
+        else:
+            ema_state[key].copy_(value)
+
+
+def _optimizer_tensors(opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], list]:
+    state = opt.state_dict()
+    tensors = {f"opt.{idx}.{name}": value for idx, slot in state["state"].items()
+               for name, value in slot.items() if isinstance(value, torch.Tensor)}
+    return tensors, state["param_groups"]
+
+
+def _restore_optimizer(opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], groups: list) -> None:
+    slots: dict[int, dict] = {}
+    for key, value in tensors.items():
+        if key.startswith("opt."):
+            _, idx, name = key.split(".", 2)
+            slots.setdefault(int(idx), {})[name] = value
+    opt.load_state_dict({"state": slots, "param_groups": groups})
+
+
+def save_state(run_dir: Path, model, ema, opt, step: int, config: dict, elapsed: float) -> None:
+    """Write the full training state atomically (tensors first, then the JSON that names the step)."""
+    tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
+    tensors |= {f"ema.{k}": v for k, v in ema.state_dict().items()}
+    opt_tensors, groups = _optimizer_tensors(opt)
+    tensors |= opt_tensors
+    tensors["rng.torch"] = torch.get_rng_state()
+    checkpoint.save_tensors(run_dir / "state.safetensors", tensors)
+    meta = {"step": step, "config": config, "param_groups": groups, "elapsed_s": elapsed}
+    write_text_atomic(run_dir / "state.json", json.dumps(meta, indent=1))
+
+
+def load_state(run_dir: Path, model, ema, opt, config: dict) -> tuple[int, float]:
+    """Restore a run; refuses a state whose kind, dataset or architecture differs from `config`."""
+    meta_path = run_dir / "state.json"
+    try:
+        meta = json.loads(meta_path.read_text())
+    except ValueError as exc:
+        raise InvdriftError(f"{meta_path} is not valid JSON ({exc})") from None
+    saved = {k: v for k, v in meta["config"].items() if k not in ARCH_KEYS_IGNORED_ON_RESUME}
+    now = {k: v for k, v in config.items() if k not in ARCH_KEYS_IGNORED_ON_RESUME}
+    if saved != now:
+        diff = sorted(k for k in set(saved) | set(now) if saved.get(k) != now.get(k))
+        raise InvdriftError(f"{run_dir} holds a run with a different configuration ({', '.join(diff)}); "
+                            "use another --run-dir or --fresh")
+    tensors = checkpoint.load_tensors(run_dir / "state.safetensors")
+    state_path = run_dir / "state.safetensors"
+    checkpoint.load_into(model, {k[6:]: v for k, v in tensors.items() if k.startswith("model.")}, state_path)
+    checkpoint.load_into(ema, {k[4:]: v for k, v in tensors.items() if k.startswith("ema.")}, state_path)
+    _restore_optimizer(opt, tensors, meta["param_groups"])
+    torch.set_rng_state(tensors["rng.torch"])
+    return int(meta["step"]), float(meta.get("elapsed_s", 0.0))
+
+
+def _rewrite_log(path: Path, keep_before: int) -> None:
+    if not path.is_file():
+        return
+    lines = [ln for ln in path.read_text().splitlines() if ln and json.loads(ln)["step"] < keep_before]
+    write_text_atomic(path, "".join(ln + "\n" for ln in lines))
+
+
+def resolve_config(kind: str, dataset: str, overrides: dict) -> dict:
+    """Recipe defaults for the dataset, updated with `overrides`, checked for unknown keys."""
+    if kind not in RECIPES:
+        raise InvdriftError(f"unknown model kind {kind!r}: use one of {', '.join(RECIPES)}")
+    config = RECIPES[kind].defaults(dataset)
+    unknown = sorted(set(overrides) - set(config))
+    if unknown:
+        raise InvdriftError(f"unknown setting(s) for {kind}: {', '.join(unknown)} "
+                            f"(known: {', '.join(sorted(config))})")
+    config.update(overrides)
+    config.update(kind=kind, dataset=dataset)
+    return config
+
+
+def fit_classical(dataset: str, out_dir, data_root, command: str, overrides: dict) -> Path:
+    """Fit the classical baselines' train-split statistics and export them like a model."""
+    from .solvers.base import Context
+    from .solvers.classical import fit
+
+    if overrides:
+        raise InvdriftError(f"classical takes no settings (got {', '.join(overrides)})")
+    started = time.perf_counter()
+    tensors, alphas = fit(Context(dataset, data_root))
+    record = {"kind": "classical", "dataset": dataset, "alphas": alphas, "command": command,
+              "train_seconds": round(time.perf_counter() - started, 1),
+              "data": f"{dataset} train split: first 10000 images (spectrum), first 64 (Tikhonov α on a grid)"}
+    path = checkpoint.export_model(Path(out_dir) / f"classical-{Path(dataset).name}", tensors, record)
+    print(f"wrote {path} (Tikhonov α per task: {alphas})", flush=True)
+    return path
+
+
+def train(kind: str, dataset: str, overrides: dict | None = None, run_dir: str | Path | None = None,
+          out_dir: str | Path = "checkpoints", data_root=None, fresh: bool = False, command: str = "",
+          progress: bool = True, stop_after: int | None = None) -> Path | None:
+    """Train (or resume) a model; export EMA weights to out_dir/KIND-DATASET.safetensors at the end.
+
+    `stop_after` ends the process's work after that many steps of this call (for tests of resume).
+    """
+    if kind == "classical":
+        return fit_classical(dataset, out_dir, data_root, command, overrides or {})
+    config = resolve_config(kind, dataset, overrides or {})
+    recipe = RECIPES[kind]
+    dist = init_distributed()
+    run_dir = Path(run_dir or Path("runs") / f"{kind}-{Path(dataset).name}")
+    torch.manual_seed(config["seed"])
+    model = recipe.build(config)
+    ema = copy.deepcopy(model).requires_grad_(False)
+    opt = torch.optim.AdamW(model.parameters(), lr=config["lr"], betas=tuple(config.get("betas", (0.9, 0.999))),
+                            weight_decay=config.get("weight_decay", 0.0))
+    step, elapsed = 0, 0.0
+    if (run_dir / "state.json").is_file() and not fresh:
+        step, elapsed = load_state(run_dir, model, ema, opt, config)
+        if dist.main and progress:
+            print(f"resuming {run_dir} at step {step}", flush=True)
+    if dist.main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        _rewrite_log(run_dir / "log.jsonl", step)
+    env = recipe.setup(config, data_root, dist)
+    net = model
+    if dist.world > 1:
+        net = torch.nn.parallel.DistributedDataParallel(model)
+    total = int(config["steps"])
+    last = total if stop_after is None else min(total, step + stop_after)
+    bar = tqdm(total=total, initial=step, desc=f"train {kind} {Path(dataset).name}",
+               disable=not (progress and dist.main))
+    started = time.perf_counter()
+    model.train()
+    while step < last:
+        for group in opt.param_groups:
+            group["lr"] = learning_rate(config, step)
+        generator = step_generator(config["seed"], step, dist.rank)
+        loss, logs = recipe.loss(net, env, step, generator, dist)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config.get("clip", 1e9))
+        opt.step()
+        decay = min(config["ema"], (1 + step) / (10 + step))
+        update_ema(ema, model, decay)
+        step += 1
+        bar.update(1)
+        if dist.main and (step % config["log_every"] == 0 or step == total):
+            record = {"step": step, "loss": float(loss), "grad_norm": float(grad_norm),
+                      "lr": learning_rate(config, step - 1)} | logs
+            with open(run_dir / "log.jsonl", "a", encoding="utf-8") as handle:
+                handle.write(json.dumps(record) + "\n")
+            bar.set_postfix(loss=f"{float(loss):.4f}")
+        if dist.main and (step % config["ckpt_every"] == 0 or step == last):
+            save_state(run_dir, model, ema, opt, step, config, elapsed + time.perf_counter() - started)
+    bar.close()
+    elapsed += time.perf_counter() - started
+    if dist.world > 1:
+        torch_dist.barrier()
+    if step < total or not dist.main:
+        return None
+    ema.eval()
+    results = recipe.evaluate(ema, env, config)
+    record = dict(config, command=command, train_seconds=round(elapsed, 1), steps_done=step,
+                  world_size=dist.world, results=results, data=recipe.data_description(config, data_root))
+    path = checkpoint.export_model(Path(out_dir) / f"{kind}-{Path(dataset).name}", ema.state_dict(), record)
+    if progress:
+        print(f"wrote {path} ({results})", flush=True)
+    return path

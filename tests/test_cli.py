@@ -1,0 +1,60 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from invdrift import cli
+
+
+def run_cli(args, capsys):
+    code = cli.main(args)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["bench", "--task", "colorize"], "unknown task"),
+    (["bench", "--dataset", "imagenet"], "unknown dataset"),
+    (["bench", "--methods", "magic"], "unknown method"),
+    (["bench", "--task", "denoise", "--methods", "bicubic"], "applies"),
+    (["bench", "--n", "20000"], "outside"),
+    (["train", "nonsense"], "unknown model kind"),
+    (["train", "classifier", "--set", "bogus=1"], "unknown setting"),
+])
+def test_bad_input_is_one_line_exit_2_nothing_written(args, message, capsys, tmp_path, data_root):
+    out = tmp_path / "out"
+    code, _, err = run_cli(args + ["--out", str(out), "--data-root", str(data_root)], capsys)
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("invdrift: error:") and message in err
+    assert not out.exists()
+
+
+def test_missing_data_is_a_clear_error(capsys, offline):
+    code, _, err = run_cli(["bench", "--task", "denoise", "--out", str(offline / "o")], capsys)
+    assert code == 2 and "--data-root" in err and err.count("\n") == 1
+    assert not (offline / "o").exists()
+
+
+def test_bench_writes_the_protocol_columns(capsys, tmp_path, data_root):
+    out = tmp_path / "res"
+    code, stdout, _ = run_cli(["bench", "--dataset", "mnist", "--task", "denoise,sr2", "--methods", "classical",
+                               "--n", "20", "--out", str(out), "--data-root", str(data_root)], capsys)
+    assert code == 0
+    rows = json.loads((out / "results.json").read_text())["rows"]
+    assert {(r["task"], r["method"]) for r in rows} == {
+        ("denoise", "pinv"), ("denoise", "wiener"), ("denoise", "tikhonov"),
+        ("sr2", "pinv"), ("sr2", "bicubic"), ("sr2", "tikhonov")}
+    header = (out / "results.csv").read_text().splitlines()[0].split(",")
+    assert header == ["dataset", "task", "method", "n", "psnr", "psnr_se", "ssim", "mse", "consistency", "fd",
+                      "lpips", "nfe", "s_per_image", "images_per_s", "checkpoint", "machine"]
+    assert "| mnist | denoise | wiener |" in (out / "results.md").read_text()
+    # a second run merges rows instead of discarding the first
+    run_cli(["bench", "--dataset", "mnist", "--task", "deblur", "--methods", "pinv", "--n", "20",
+             "--out", str(out), "--data-root", str(data_root)], capsys)
+    assert len(json.loads((out / "results.json").read_text())["rows"]) == 7
+
+
+def test_console_entry_point_help():
+    result = subprocess.run([sys.executable, "-m", "invdrift", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and "bench" in result.stdout and "train" in result.stdout
