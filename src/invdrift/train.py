@@ -211,11 +211,11 @@ def train(kind: str, dataset: str, overrides: dict | None = None, run_dir: str |
         step += 1
         bar.update(1)
         if dist.main and (step % config["log_every"] == 0 or step == total):
-            record = {"step": step, "loss": float(loss), "grad_norm": float(grad_norm),
+            record = {"step": step, "loss": loss.item(), "grad_norm": grad_norm.item(),
                       "lr": learning_rate(config, step - 1)} | logs
             with open(run_dir / "log.jsonl", "a", encoding="utf-8") as handle:
                 handle.write(json.dumps(record) + "\n")
-            bar.set_postfix(loss=f"{float(loss):.4f}")
+            bar.set_postfix(loss=f"{loss.item():.4f}")
         if dist.main and (step % config["ckpt_every"] == 0 or step == last):
             save_state(run_dir, model, ema, opt, step, config, elapsed + time.perf_counter() - started)
     bar.close()

@@ -4,5 +4,6 @@ from __future__ import annotations
 
 from .base import Recipe
 from .classifier import ClassifierRecipe
+from .drift import DriftRecipe
 
-RECIPES: dict[str, Recipe] = {r.kind: r for r in (ClassifierRecipe(),)}
+RECIPES: dict[str, Recipe] = {r.kind: r for r in (ClassifierRecipe(), DriftRecipe())}

@@ -1,0 +1,45 @@
+"""Checks of an unconditional generator: class coverage by the project's classifier, memorisation."""
+
+from __future__ import annotations
+
+import torch
+
+from . import data
+from .errors import InvdriftError
+
+
+def nearest_distance(queries: torch.Tensor, reference: torch.Tensor, chunk: int = 500) -> torch.Tensor:
+    """Euclidean distance from each query image to its nearest reference image."""
+    ref = reference.flatten(1)
+    ref_sq = ref.pow(2).sum(1)
+    out = []
+    for q in queries.flatten(1).split(chunk):
+        d2 = q.pow(2).sum(1)[:, None] + ref_sq[None] - 2 * q @ ref.T
+        out.append(d2.min(1).values.clamp_min(0).sqrt())
+    return torch.cat(out)
+
+
+@torch.no_grad()
+def class_shares(images: torch.Tensor, dataset: str, checkpoints=None) -> list[float] | None:
+    """Fraction of images per class as judged by the project's classifier (None without its weights)."""
+    from .models import load_trained
+
+    try:
+        classifier, _, _ = load_trained("classifier", dataset, checkpoints)
+    except InvdriftError:
+        return None
+    predictions = torch.cat([classifier(chunk).argmax(1) for chunk in images.split(500)])
+    return (predictions.bincount(minlength=10).float() / len(images)).tolist()
+
+
+@torch.no_grad()
+def generator_report(generator, dataset: str, data_root, n: int = 10_000, n_nearest: int = 1000,
+                     seed: int = 1234) -> dict:
+    """Class shares of n samples; mean nearest-train distance of samples vs real test images."""
+    samples = torch.cat([generator.sample(500, torch.Generator().manual_seed(seed + i)) for i in range(n // 500)])
+    train, _ = data.load(dataset, "train", data_root)
+    test, _ = data.load_slice(dataset, "test", 0, n_nearest, data_root)
+    shares = class_shares(samples, dataset)
+    return {"class_shares": [round(s, 4) for s in shares] if shares else None,
+            "nn_train_distance_samples": round(nearest_distance(samples[:n_nearest], train).mean().item(), 4),
+            "nn_train_distance_test": round(nearest_distance(test, train).mean().item(), 4)}

@@ -1,0 +1,26 @@
+"""Load a shipped model by kind and dataset: verified weights, built from its recorded config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from .checkpoint import checkpoint_label, default_checkpoints, load_into, load_model_weights
+
+
+def weights_path(kind: str, dataset: str, checkpoints: str | Path | None = None) -> Path:
+    return Path(checkpoints or default_checkpoints()) / f"{kind}-{Path(dataset).name}.safetensors"
+
+
+def load_trained(kind: str, dataset: str, checkpoints: str | Path | None = None
+                 ) -> tuple[torch.nn.Module, dict, str]:
+    """(model in eval mode with frozen weights, its config, 'file@sha' label)."""
+    from .recipes import RECIPES
+
+    path = weights_path(kind, dataset, checkpoints)
+    state, config = load_model_weights(path, kind, dataset)
+    model = RECIPES[kind].build(config)
+    load_into(model, state, path)
+    model.eval().requires_grad_(False)
+    return model, config, checkpoint_label(path)

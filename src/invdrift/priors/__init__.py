@@ -1,0 +1,1 @@
+"""Generative priors: the drifting field and loss, the DDPM schedule and objectives."""
