@@ -36,9 +36,12 @@ def class_shares(images: torch.Tensor, dataset: str, checkpoints=None) -> list[f
 def generator_report(generator, dataset: str, data_root, n: int = 10_000, n_nearest: int = 1000,
                      seed: int = 1234) -> dict:
     """Class shares of n samples; mean nearest-train distance of samples vs real test images."""
-    samples = torch.cat([generator.sample(500, torch.Generator().manual_seed(seed + i)) for i in range(n // 500)])
+    chunks = [min(500, n - start) for start in range(0, n, 500)]
+    samples = torch.cat([generator.sample(c, torch.Generator().manual_seed(seed + i)) for i, c in enumerate(chunks)])
     train, _ = data.load(dataset, "train", data_root)
-    test, _ = data.load_slice(dataset, "test", 0, n_nearest, data_root)
+    test, _ = data.load(dataset, "test", data_root)
+    n_nearest = min(n_nearest, len(test), len(samples))
+    test = test[:n_nearest]
     shares = class_shares(samples, dataset)
     return {"class_shares": [round(s, 4) for s in shares] if shares else None,
             "nn_train_distance_samples": round(nearest_distance(samples[:n_nearest], train).mean().item(), 4),

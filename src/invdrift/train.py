@@ -130,6 +130,19 @@ def _rewrite_log(path: Path, keep_before: int) -> None:
     write_text_atomic(path, "".join(ln + "\n" for ln in lines))
 
 
+def _ranks_agree(model: torch.nn.Module) -> bool:
+    """True if every rank holds bit-identical weights (compared through a gathered fingerprint)."""
+    flat = torch.cat([p.detach().flatten().double() for p in model.parameters()])
+    weights = torch.arange(1, len(flat) + 1, dtype=torch.float64).sin()
+    fingerprint = torch.stack([flat.sum(), (flat * weights).sum()])
+    gathered = [torch.zeros_like(fingerprint) for _ in range(torch_dist.get_world_size())]
+    torch_dist.all_gather(gathered, fingerprint)
+    agree = all(torch.equal(g, gathered[0]) for g in gathered)
+    if not agree:
+        raise InvdriftError(f"ranks disagree on the weights: {[g.tolist() for g in gathered]}")
+    return agree
+
+
 def resolve_config(kind: str, dataset: str, overrides: dict) -> dict:
     """Recipe defaults for the dataset, updated with `overrides`, checked for unknown keys."""
     if kind not in RECIPES:
@@ -163,11 +176,8 @@ def fit_classical(dataset: str, out_dir, data_root, command: str, overrides: dic
 
 def train(kind: str, dataset: str, overrides: dict | None = None, run_dir: str | Path | None = None,
           out_dir: str | Path = "checkpoints", data_root=None, fresh: bool = False, command: str = "",
-          progress: bool = True, stop_after: int | None = None) -> Path | None:
-    """Train (or resume) a model; export EMA weights to out_dir/KIND-DATASET.safetensors at the end.
-
-    `stop_after` ends the process's work after that many steps of this call (for tests of resume).
-    """
+          progress: bool = True) -> Path | None:
+    """Train (or resume) a model; export EMA weights to out_dir/KIND-DATASET.safetensors at the end."""
     if kind == "classical":
         return fit_classical(dataset, out_dir, data_root, command, overrides or {})
     config = resolve_config(kind, dataset, overrides or {})
@@ -192,12 +202,11 @@ def train(kind: str, dataset: str, overrides: dict | None = None, run_dir: str |
     if dist.world > 1:
         net = torch.nn.parallel.DistributedDataParallel(model)
     total = int(config["steps"])
-    last = total if stop_after is None else min(total, step + stop_after)
     bar = tqdm(total=total, initial=step, desc=f"train {kind} {Path(dataset).name}",
                disable=not (progress and dist.main))
     started = time.perf_counter()
     model.train()
-    while step < last:
+    while step < total:
         for group in opt.param_groups:
             group["lr"] = learning_rate(config, step)
         generator = step_generator(config["seed"], step, dist.rank)
@@ -216,16 +225,20 @@ def train(kind: str, dataset: str, overrides: dict | None = None, run_dir: str |
             with open(run_dir / "log.jsonl", "a", encoding="utf-8") as handle:
                 handle.write(json.dumps(record) + "\n")
             bar.set_postfix(loss=f"{loss.item():.4f}")
-        if dist.main and (step % config["ckpt_every"] == 0 or step == last):
+        if dist.main and (step % config["ckpt_every"] == 0 or step == total):
             save_state(run_dir, model, ema, opt, step, config, elapsed + time.perf_counter() - started)
     bar.close()
     elapsed += time.perf_counter() - started
+    ranks_agree = None
     if dist.world > 1:
+        ranks_agree = _ranks_agree(model)
         torch_dist.barrier()
-    if step < total or not dist.main:
+    if not dist.main:
         return None
     ema.eval()
     results = recipe.evaluate(ema, env, config)
+    if ranks_agree is not None:
+        results["ranks_agree"] = ranks_agree
     record = dict(config, command=command, train_seconds=round(elapsed, 1), steps_done=step,
                   world_size=dist.world, results=results, data=recipe.data_description(config, data_root))
     path = checkpoint.export_model(Path(out_dir) / f"{kind}-{Path(dataset).name}", ema.state_dict(), record)

@@ -41,11 +41,11 @@ def global_mean_std(fmap: torch.Tensor) -> torch.Tensor:
 
 
 def pixel_features(x: torch.Tensor) -> list[torch.Tensor]:
-    """Whole image, 2× and 4× pooled images, and 4×4 patch vectors."""
+    """Whole image, 2× and 4× pooled images, and the vectors of a 4×4 grid of patches."""
     return [as_group(x.flatten(1)),
             as_group(F.avg_pool2d(x, 2).flatten(1)),
             as_group(F.avg_pool2d(x, 4).flatten(1)),
-            patch_vectors(x, 4)]
+            patch_vectors(x, x.shape[-1] // 4)]
 
 
 def map_features(fmap: torch.Tensor) -> list[torch.Tensor]:

@@ -31,7 +31,7 @@ class DriftRecipe(Recipe):
                 "clip": 2.0, "ema": 0.999, "betas": [0.9, 0.95], "weight_decay": 0.0, "ckpt_every": 100,
                 "log_every": 20, "train_limit": 0, "noise_dim": 64, "width": 96 if cifar else 64,
                 "channels": c, "size": h, "features": "classifier" if cifar else "pixels",
-                "temperatures": [0.02, 0.05, 0.2]}
+                "temperatures": [0.02, 0.05, 0.2], "eval_samples": 10_000}
 
     def build(self, config: dict) -> Generator:
         return Generator(config["channels"], config["size"], config["noise_dim"], config["width"])
@@ -55,4 +55,4 @@ class DriftRecipe(Recipe):
     def evaluate(self, model, env, config) -> dict:
         from ..evaluation import generator_report
 
-        return generator_report(model, config["dataset"], env["data_root"])
+        return generator_report(model, config["dataset"], env["data_root"], n=config["eval_samples"])

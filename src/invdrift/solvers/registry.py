@@ -7,7 +7,7 @@ from typing import Callable
 
 from ..errors import InvdriftError
 from ..operators import TASKS, Operator
-from . import classical
+from . import classical, generative
 from .base import Context, Solver
 
 Builder = Callable[[Context, Operator], Solver]
@@ -40,6 +40,8 @@ register(Method("bicubic", classical.build_bicubic, ("sr2", "sr4")))
 register(Method("wiener", classical.build_wiener, ("denoise", "deblur"),
                 weights=("classical-{dataset}.safetensors",)))
 register(Method("tikhonov", classical.build_tikhonov, weights=("classical-{dataset}.safetensors",)))
+register(Method("drift-opt", generative.build_drift_opt, group="drifting",
+                weights=("drift-{dataset}.safetensors",), demo=False))
 
 GROUPS = {"classical": ("pinv", "bicubic", "wiener", "tikhonov")}
 
