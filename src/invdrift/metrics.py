@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -73,7 +75,9 @@ def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> floa
     b = features_b.double().numpy()
     mu_a, mu_b = a.mean(0), b.mean(0)
     cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    covmean = linalg.sqrtm(cov_a @ cov_b)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # near-singular products are handled below
+        covmean = linalg.sqrtm(cov_a @ cov_b)
     if not np.isfinite(covmean).all():
         eps = np.eye(len(cov_a)) * 1e-6
         covmean = linalg.sqrtm((cov_a + eps) @ (cov_b + eps))

@@ -92,6 +92,17 @@ class Operator:
         clean = bound.A(x)
         return clean + self.sigma * noise.to(clean.dtype) * bound.observed(clean)
 
+    def sample_measurement(self, x: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, "Operator"]:
+        """A training measurement: fresh noise (and masks) from `generator`; returns (y, bound operator)."""
+        bound = self
+        if isinstance(self, RandomInpaint):
+            _, h, w = self.shape
+            mask = (torch.rand(x.shape[0], 1, h, w, generator=generator) >= MISSING_PROBABILITY).float()
+            bound = self.with_mask(mask)
+        clean = bound.A(x)
+        noise = torch.randn(clean.shape, generator=generator)
+        return clean + self.sigma * noise * bound.observed(clean), bound
+
     def check_measurement(self, y: torch.Tensor) -> None:
         """Raise a clear error for a measurement of the wrong shape or with NaN/Inf."""
         _check_batch(y, self.y_shape, f"measurement for {self.task}")

@@ -5,5 +5,6 @@ from __future__ import annotations
 from .base import Recipe
 from .classifier import ClassifierRecipe
 from .drift import DriftRecipe
+from .restorer import DriftCondRecipe, RegressionRecipe
 
-RECIPES: dict[str, Recipe] = {r.kind: r for r in (ClassifierRecipe(), DriftRecipe())}
+RECIPES: dict[str, Recipe] = {r.kind: r for r in (ClassifierRecipe(), DriftRecipe(), DriftCondRecipe(), RegressionRecipe())}

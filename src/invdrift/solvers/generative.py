@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+import torch
+
 from ..models import load_trained
 from ..operators import Operator
 from .base import Context, Solver
 from .latent_opt import LatentOptimiser
+
+
+def build_restorer(kind: str, samples: int = 1):
+    """Builder for a trained conditional restorer; with samples > 1 the estimate is their mean."""
+    def build(ctx: Context, op: Operator) -> Solver:
+        model, _, label = load_trained(kind, ctx.dataset, ctx.checkpoints)
+
+        def solve(y: torch.Tensor, operator: Operator) -> torch.Tensor:
+            generator = torch.Generator().manual_seed(ctx.seed)
+            return model.restore(y, operator, samples, generator).mean(0)
+        name = kind if samples == 1 else f"{kind}-mean{samples}"
+        return Solver(name, solve, nfe=samples if model.stochastic else 1, checkpoint=label)
+    return build
 
 
 def build_drift_opt(ctx: Context, op: Operator) -> Solver:

@@ -40,10 +40,17 @@ register(Method("bicubic", classical.build_bicubic, ("sr2", "sr4")))
 register(Method("wiener", classical.build_wiener, ("denoise", "deblur"),
                 weights=("classical-{dataset}.safetensors",)))
 register(Method("tikhonov", classical.build_tikhonov, weights=("classical-{dataset}.safetensors",)))
+register(Method("regression", generative.build_restorer("regression"), group="learned",
+                weights=("regression-{dataset}.safetensors",)))
+register(Method("drift-cond", generative.build_restorer("drift-cond"), group="drifting",
+                weights=("drift-cond-{dataset}.safetensors",)))
+register(Method("drift-cond-mean8", generative.build_restorer("drift-cond", samples=8), group="drifting",
+                weights=("drift-cond-{dataset}.safetensors",)))
 register(Method("drift-opt", generative.build_drift_opt, group="drifting",
                 weights=("drift-{dataset}.safetensors",), demo=False))
 
-GROUPS = {"classical": ("pinv", "bicubic", "wiener", "tikhonov")}
+GROUPS = {"classical": ("pinv", "bicubic", "wiener", "tikhonov"),
+          "drifting": ("drift-cond", "drift-cond-mean8", "drift-opt")}
 
 
 def resolve(names: str) -> list[str]:

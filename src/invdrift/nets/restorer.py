@@ -1,0 +1,40 @@
+"""Conditional restorer x̂ = A†y + U-Net(ε, A†y, mask, task): one network evaluation per sample."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..conditioning import condition, condition_channels
+from ..operators import Operator
+from .unet import UNet
+
+
+class Restorer(nn.Module):
+    """Predicts a residual on A†y from noise ε and the conditioning channels.
+
+    `stochastic=False` (the regression baseline) feeds zeros instead of noise: same architecture.
+    """
+
+    def __init__(self, channels: int = 1, width: int = 32, stochastic: bool = True):
+        super().__init__()
+        self.channels = channels
+        self.stochastic = stochastic
+        self.net = UNet(condition_channels(channels) + channels, channels, width)
+
+    def forward(self, noise: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        if not self.stochastic:
+            noise = torch.zeros_like(noise)
+        pinv = cond[:, : self.channels]
+        return pinv + self.net(torch.cat([noise, cond], dim=1))
+
+    def restore(self, y: torch.Tensor, op: Operator, samples: int = 1,
+                generator: torch.Generator | None = None) -> torch.Tensor:
+        """Posterior samples [samples, N, C, H, W] for measurements y."""
+        cond = condition(y, op)
+        n, _, h, w = cond.shape
+        outs = []
+        for _ in range(samples):
+            noise = torch.randn(n, self.channels, h, w, generator=generator)
+            outs.append(self(noise, cond))
+        return torch.stack(outs)
