@@ -85,10 +85,12 @@ def cmd_sample(args: argparse.Namespace) -> None:
 
     if args.n < 1:
         raise InvdriftError("--n must be at least 1")
-    model, _, label = load_trained(args.model, args.dataset, args.checkpoints)
-    if not hasattr(model, "sample"):
-        raise InvdriftError(f"{args.model} is not a generative model")
-    samples = model.sample(args.n, torch.Generator().manual_seed(args.seed))
+    from .sampling import generate
+
+    if args.model not in ("drift", "ddpm"):
+        raise InvdriftError(f"{args.model} is not an unconditional generative model (use drift or ddpm)")
+    model, config, label = load_trained(args.model, args.dataset, args.checkpoints)
+    samples, _ = generate(args.model, model, config, args.n, torch.Generator().manual_seed(args.seed), args.sampler)
     per_row = int(args.n ** 0.5 + 0.999)
     rows = [("", samples[i:i + per_row]) for i in range(0, args.n, per_row)]
     path = save_png(labelled_grid(rows, scale=2, label_width=0), args.out)
@@ -177,7 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_restore)
 
     p = sub.add_parser("sample", help="unconditional samples from a shipped generative model, as a PNG grid")
-    p.add_argument("--model", default="drift", help="model kind (default drift)")
+    p.add_argument("--model", default="drift", help="drift (one step) or ddpm")
+    p.add_argument("--sampler", default="ancestral", help="for ddpm: ancestral (1000 steps) or ddim50")
     p.add_argument("--dataset", default="mnist")
     p.add_argument("--n", type=int, default=64)
     p.add_argument("--seed", type=int, default=0)

@@ -27,3 +27,33 @@ def build_drift_opt(ctx: Context, op: Operator) -> Solver:
     generator, config, label = load_trained("drift", ctx.dataset, ctx.checkpoints)
     optimiser = LatentOptimiser(generator, config["noise_dim"], seed=ctx.seed)
     return Solver("drift-opt", optimiser, nfe=optimiser.nfe, checkpoint=label)
+
+
+DIFFUSION_DEFAULTS = {"sdedit": {"t_start": 300}, "scoreald": {"t_start": 999, "weight": 1.0},
+                      "dps": {"t_start": 999, "zeta": 1.0}}
+
+
+def _ddpm(ctx: Context):
+    from ..priors.ddpm import Schedule
+
+    model, config, label = load_trained("ddpm", ctx.dataset, ctx.checkpoints)
+    schedule = Schedule.linear(config["T"], config["beta_start"], config["beta_end"])
+    return model, schedule, label
+
+
+def build_tweedie(ctx: Context, op: Operator) -> Solver:
+    from .diffusion import tweedie_denoise
+
+    model, schedule, label = _ddpm(ctx)
+    return Solver("tweedie", lambda y, o: tweedie_denoise(model, schedule, y, o.sigma), nfe=1, checkpoint=label)
+
+
+def build_diffusion(method: str):
+    """Builder for sdedit, scoreald or dps with the defaults of DIFFUSION_DEFAULTS."""
+    def build(ctx: Context, op: Operator) -> Solver:
+        from .diffusion import DiffusionSolver
+
+        model, schedule, label = _ddpm(ctx)
+        solver = DiffusionSolver(model, schedule, method, seed=ctx.seed, **DIFFUSION_DEFAULTS[method])
+        return Solver(method, solver, nfe=solver.nfe, checkpoint=label)
+    return build

@@ -46,11 +46,17 @@ register(Method("drift-cond", generative.build_restorer("drift-cond"), group="dr
                 weights=("drift-cond-{dataset}.safetensors",)))
 register(Method("drift-cond-mean8", generative.build_restorer("drift-cond", samples=8), group="drifting",
                 weights=("drift-cond-{dataset}.safetensors",)))
+register(Method("tweedie", generative.build_tweedie, ("denoise",), group="diffusion",
+                weights=("ddpm-{dataset}.safetensors",), demo=False))
+for _name in ("sdedit", "scoreald", "dps"):
+    register(Method(_name, generative.build_diffusion(_name), group="diffusion",
+                    weights=("ddpm-{dataset}.safetensors",), demo=False))
 register(Method("drift-opt", generative.build_drift_opt, group="drifting",
                 weights=("drift-{dataset}.safetensors",), demo=False))
 
 GROUPS = {"classical": ("pinv", "bicubic", "wiener", "tikhonov"),
-          "drifting": ("drift-cond", "drift-cond-mean8", "drift-opt")}
+          "drifting": ("drift-cond", "drift-cond-mean8", "drift-opt"),
+          "diffusion": ("tweedie", "sdedit", "scoreald", "dps")}
 
 
 def resolve(names: str) -> list[str]:

@@ -1,0 +1,85 @@
+"""DDPM schedule identities, Tweedie with an oracle, DPS gradient, sampler determinism (tiny nets)."""
+
+import torch
+
+from invdrift import operators
+from invdrift.nets.denoiser import Denoiser
+from invdrift.priors import ddpm
+from invdrift.solvers import diffusion
+
+S = ddpm.Schedule.linear()
+
+
+def test_schedule_identities():
+    assert S.T == 1000 and abs(S.betas[0].item() - 1e-4) < 1e-12 and abs(S.betas[-1].item() - 0.02) < 1e-12
+    assert torch.allclose(S.alpha_bars[1:], S.alpha_bars[:-1] * (1 - S.betas[1:]))
+    assert S.alpha_bars[-1] < 1e-4 < S.alpha_bars[0]
+    ratio = ((1 - S.alpha_bars) / S.alpha_bars).sqrt()
+    t = S.t_for_noise(0.4)
+    assert abs(ratio[t] - 0.4) < 0.01
+
+
+def test_tweedie_inverts_the_forward_process_with_an_oracle():
+    g = torch.Generator().manual_seed(0)
+    x0 = torch.rand(4, 1, 8, 8, generator=g) * 2 - 1
+    noise = torch.randn(x0.shape, generator=g)
+    for t_value in (0, 100, 500, 999):
+        t = torch.full((4,), t_value, dtype=torch.long)
+        x_t = ddpm.q_sample(S, x0, t, noise)
+        assert torch.allclose(ddpm.tweedie(S, x_t, t, noise), x0, atol=1e-3)
+
+
+def test_ancestral_step_with_the_true_x0_is_the_exact_posterior_mean():
+    x0 = torch.zeros(1, 1, 4, 4) + 0.3
+    x_t = torch.zeros(1, 1, 4, 4)
+    out = ddpm.ancestral_step(S, x_t, 0, x0, torch.randn(1, 1, 4, 4))
+    assert torch.allclose(out, x0, atol=1e-6)  # t = 0 returns the mean, which is x0 there
+
+
+def tiny_model() -> Denoiser:
+    torch.manual_seed(0)
+    return Denoiser(1, 8).double()
+
+
+def test_dps_gradient_matches_finite_differences():
+    model = tiny_model()
+    op = operators.make("sr2", (1, 8, 8))
+    g = torch.Generator().manual_seed(1)
+    y = torch.rand(2, 1, 4, 4, generator=g, dtype=torch.float64)
+    x_t = torch.randn(2, 1, 8, 8, generator=g, dtype=torch.float64)
+    _, grad, _ = diffusion.dps_gradient(model, S, x_t, 400, y, op)
+    direction = torch.randn(x_t.shape, generator=g, dtype=torch.float64)
+
+    def objective(x):
+        steps = torch.full((2,), 400, dtype=torch.long)
+        x0 = ddpm.tweedie(S, x, steps, model(x, steps))
+        return diffusion.measurement_residual(x0, y, op).pow(2).sum()
+
+    h = 1e-6
+    numeric = (objective(x_t + h * direction) - objective(x_t - h * direction)) / (2 * h)
+    assert abs(numeric.item() - (grad * direction).sum().item()) < 1e-6 * max(1.0, abs(numeric.item()))
+
+
+def test_samplers_are_deterministic_per_seed():
+    model = tiny_model().float()
+    short = ddpm.Schedule.linear(50)
+    a = ddpm.sample_ancestral(model, short, (2, 1, 8, 8), torch.Generator().manual_seed(3))
+    b = ddpm.sample_ancestral(model, short, (2, 1, 8, 8), torch.Generator().manual_seed(3))
+    c = ddpm.sample_ancestral(model, short, (2, 1, 8, 8), torch.Generator().manual_seed(4))
+    assert torch.equal(a, b) and not torch.equal(a, c)
+    d1 = ddpm.sample_ddim(model, short, (2, 1, 8, 8), 10, torch.Generator().manual_seed(3))
+    d2 = ddpm.sample_ddim(model, short, (2, 1, 8, 8), 10, torch.Generator().manual_seed(3))
+    assert torch.equal(d1, d2)
+
+
+def test_diffusion_solvers_run_and_dps_counts_backward_passes():
+    model = tiny_model().float()
+    short = ddpm.Schedule.linear(20)
+    op = operators.make("inpaint_box", (1, 8, 8))
+    y = op.measure(torch.rand(2, 1, 8, 8), [0, 1])
+    for method in ("sdedit", "scoreald", "dps"):
+        solver = diffusion.DiffusionSolver(model, short, method, t_start=10)
+        out = solver(y, op)
+        assert out.shape == (2, 1, 8, 8) and torch.isfinite(out).all()
+        assert torch.equal(out, solver(y, op))
+    assert diffusion.DiffusionSolver(model, short, "dps", t_start=19).nfe == 40
