@@ -21,7 +21,16 @@ def feature_function(config: dict, checkpoints=None) -> drift_features.FeatureFn
     return drift_features.encoder_features(classifier)
 
 
-class DriftRecipe(Recipe):
+class FeatureRecipe(Recipe):
+    """A recipe whose loss compares features (`config["features"]`) with the drifting kernel."""
+
+    def setup(self, config, data_root, dist):
+        env = super().setup(config, data_root, dist)
+        env["features"] = feature_function(config)
+        return env
+
+
+class DriftRecipe(FeatureRecipe):
     kind = "drift"
 
     def defaults(self, dataset: str) -> dict:
@@ -35,11 +44,6 @@ class DriftRecipe(Recipe):
 
     def build(self, config: dict) -> Generator:
         return Generator(config["channels"], config["size"], config["noise_dim"], config["width"])
-
-    def setup(self, config, data_root, dist):
-        env = super().setup(config, data_root, dist)
-        env["features"] = feature_function(config)
-        return env
 
     def loss(self, model, env, step, generator, dist):
         config = env["config"]

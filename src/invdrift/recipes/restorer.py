@@ -10,7 +10,7 @@ from ..conditioning import condition
 from ..nets.restorer import Restorer
 from ..priors.drifting import drift_loss
 from .base import Recipe, local_batch, sample_batch
-from .drift import feature_function
+from .drift import FeatureRecipe
 
 
 def training_pairs(env: dict, batch: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, operators.Operator]:
@@ -31,7 +31,7 @@ def _restorer_defaults(dataset: str) -> dict:
             "channels": c, "size": h, "width": 32, "tasks": list(operators.TASKS)}
 
 
-class DriftCondRecipe(Recipe):
+class DriftCondRecipe(FeatureRecipe):
     kind = "drift-cond"
 
     def defaults(self, dataset: str) -> dict:
@@ -42,11 +42,6 @@ class DriftCondRecipe(Recipe):
 
     def build(self, config: dict) -> Restorer:
         return Restorer(config["channels"], config["width"], stochastic=True)
-
-    def setup(self, config, data_root, dist):
-        env = super().setup(config, data_root, dist)
-        env["features"] = feature_function(config)
-        return env
 
     def loss(self, model, env, step, generator, dist):
         config = env["config"]
