@@ -98,6 +98,7 @@ def test_good_weights_load(tiny_weights, sample_folder, capsys):
     ("flip", "does not match the SHA-256"),
     ("architecture", "does not fit this architecture"),
     ("kind", "holds a 'classifier' model"),
+    ("dataset", "was trained on 'cifar10'"),
     ("missing_config", "config"),
 ])
 def test_bad_weights_give_one_clear_error(damage, message, tiny_weights, sample_folder, tmp_path, capsys):
@@ -115,6 +116,8 @@ def test_bad_weights_give_one_clear_error(damage, message, tiny_weights, sample_
         config["width"] = 16
     elif damage == "kind":
         config["kind"] = "classifier"
+    elif damage == "dataset":
+        config["dataset"] = "cifar10"
     target.write_bytes(blob)
     if damage != "missing_config":
         target.with_suffix(".json").write_text(json.dumps(config))
