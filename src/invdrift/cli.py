@@ -106,6 +106,15 @@ def cmd_restore(args: argparse.Namespace) -> None:
     print(f"wrote {len(written)} file(s) to {Path(args.out)}")
 
 
+def cmd_report(args: argparse.Namespace) -> None:
+    from .report import update_readme, write_report
+
+    path = write_report(Path(args.out), Path(args.results), args.data_root, args.checkpoints)
+    if args.readme:
+        update_readme(Path(args.readme), path, Path(args.results))
+    print(f"report: {path} and {path.with_suffix('.html')}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="invdrift",
@@ -177,6 +186,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--checkpoints", default=None, help="folder of shipped weights")
     p.set_defaults(func=cmd_restore)
+
+    p = sub.add_parser("report", help="tables, qualitative grids and plots from bench results and shipped weights",
+                       description="Builds OUT/report.md and report.html from RESULTS/results.json (run "
+                                   "`invdrift bench` first) and the shipped weights; no training.")
+    common(p)
+    p.add_argument("--results", default="results", help="folder with results.json (default results/)")
+    p.add_argument("--out", default="report", help="output folder (default report/)")
+    p.add_argument("--readme", default=None, help="also rewrite the Results block of this README")
+    p.add_argument("--checkpoints", default=None, help="folder of shipped weights")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("sample", help="unconditional samples from a shipped generative model, as a PNG grid")
     p.add_argument("--model", default="drift", help="drift (one step) or ddpm")

@@ -1,0 +1,53 @@
+"""Report plots: speed vs quality and perception vs distortion (matplotlib, Agg)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .fileio import atomic_path
+
+
+def _figure():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path: Path) -> Path:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+    return path
+
+
+def scatter_by_task(rows: list[dict], x_key: str, y_key: str, path: Path, title: str, log_x: bool,
+                    x_label: str, y_label: str) -> Path | None:
+    """One panel per task; one marker per method, labelled."""
+    rows = [r for r in rows if isinstance(r.get(x_key), (int, float)) and isinstance(r.get(y_key), (int, float))
+            and r[x_key] > 0]
+    if not rows:
+        return None
+    plt = _figure()
+    tasks = list(dict.fromkeys(r["task"] for r in rows))
+    cols = min(3, len(tasks))
+    nrows = (len(tasks) + cols - 1) // cols
+    fig, axes = plt.subplots(nrows, cols, figsize=(4.2 * cols, 3.4 * nrows), squeeze=False)
+    for ax, task in zip(axes.flat, tasks):
+        for r in (r for r in rows if r["task"] == task):
+            ax.scatter(r[x_key], r[y_key], s=28)
+            ax.annotate(r["method"], (r[x_key], r[y_key]), fontsize=7, xytext=(3, 3), textcoords="offset points")
+        if log_x:
+            ax.set_xscale("log")
+        ax.set_title(task, fontsize=9)
+        ax.set_xlabel(x_label, fontsize=8)
+        ax.set_ylabel(y_label, fontsize=8)
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(tasks):]:
+        ax.axis("off")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    out = _save(fig, path)
+    plt.close(fig)
+    return out

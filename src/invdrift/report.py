@@ -1,0 +1,196 @@
+"""`invdrift report`: tables, qualitative grids (successes and worst failures), posterior samples,
+speed–quality and perception–distortion plots, unconditional samples → report.md + report.html."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import torch
+
+from . import bench, data, metrics, operators
+from .checkpoint import default_checkpoints
+from .errors import InvdriftError
+from .fileio import write_text_atomic
+from .figures import labelled_grid, save_png
+from .models import load_trained, weights_path
+from .plots import scatter_by_task
+from .sampling import generate
+from .solvers import registry
+from .solvers.base import Context
+
+QUICK_NFE = 20  # methods cheaper than this are re-run for the qualitative grids
+HEADLINE = ("drift-cond", "regression", "tikhonov")
+README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def quick_methods(rows: list[dict], dataset: str, task: str) -> list[str]:
+    names = [r["method"] for r in rows if r["dataset"] == dataset and r["task"] == task]
+    return [m for m in names if m in registry.METHODS and isinstance(_nfe(rows, dataset, task, m), int)
+            and _nfe(rows, dataset, task, m) <= QUICK_NFE]
+
+
+def _nfe(rows, dataset, task, method):
+    for r in rows:
+        if (r["dataset"], r["task"], r["method"]) == (dataset, task, method):
+            return r.get("nfe")
+    return None
+
+
+def qualitative(dataset: str, task: str, methods: list[str], x: torch.Tensor, ctx: Context, out: Path,
+                count: int = 4) -> tuple[Path, str]:
+    """Grid of the `count` best and worst images (by the reference method's PSNR) for every quick method."""
+    batches = bench.measure_slice(x, 0, task, ctx.seed, len(x))
+    b = batches[0]
+    estimates = {}
+    for name in methods:
+        solver = registry.build(name, ctx, b.op)
+        with torch.no_grad():
+            estimates[name] = solver(b.y, b.op).clamp(0, 1)
+    reference = next((m for m in HEADLINE if m in estimates), methods[0])
+    scores = metrics.psnr(estimates[reference], x)
+    order = scores.argsort()
+    picks = torch.cat([order.flip(0)[:count], order[:count]])
+    rows = [("truth", x[picks]), ("pinv(y)", b.op.pinv(b.y)[picks])]
+    rows += [(name, est[picks]) for name, est in estimates.items()]
+    title = f"{dataset} {task}: left {count} best, right {count} worst by {reference} PSNR"
+    path = save_png(labelled_grid(rows, scale=2, title=title), out / f"grid-{dataset}-{task}.png")
+    return path, reference
+
+
+def posterior_grid(dataset: str, task: str, x: torch.Tensor, ctx: Context, out: Path, samples: int = 8) -> Path | None:
+    """Several drift-cond samples, their mean and per-pixel std for a few images."""
+    try:
+        model, _, _ = load_trained("drift-cond", dataset, ctx.checkpoints)
+    except InvdriftError:
+        return None
+    x = x[:4]
+    op = operators.make(task, x.shape[1:]).for_images(range(len(x)), ctx.seed)
+    y = op.measure(x, range(len(x)), ctx.seed)
+    with torch.no_grad():
+        draws = model.restore(y, op, samples, torch.Generator().manual_seed(ctx.seed)).clamp(0, 1)
+    std = draws.std(0)
+    rows = [("truth", x), ("pinv(y)", op.pinv(y))] + [(f"sample {i + 1}", draws[i]) for i in range(samples)]
+    rows += [("mean of 8", draws.mean(0)), ("std ×4", (std * 4).clamp(0, 1))]
+    return save_png(labelled_grid(rows, scale=2, title=f"{dataset} {task}: drift-cond posterior samples"),
+                    out / f"posterior-{dataset}-{task}.png")
+
+
+def unconditional(dataset: str, ctx: Context, out: Path) -> list[Path]:
+    """64-sample grids of each shipped unconditional prior (drift: 1 step; ddpm: DDIM-50)."""
+    paths = []
+    for kind, sampler in (("drift", "ancestral"), ("ddpm", "ddim50")):
+        if not weights_path(kind, dataset, ctx.checkpoints).is_file():
+            continue
+        model, config, label = load_trained(kind, dataset, ctx.checkpoints)
+        images, nfe = generate(kind, model, config, 64, torch.Generator().manual_seed(0), sampler)
+        rows = [("", images[i:i + 8]) for i in range(0, 64, 8)]
+        paths.append(save_png(labelled_grid(rows, scale=2, label_width=0, title=f"{kind} ({nfe} NFE) {label}"),
+                              out / f"samples-{kind}-{dataset}.png"))
+    return paths
+
+
+def _table(rows: list[dict], dataset: str) -> str:
+    cols = ("task", "method", "n", "psnr", "psnr_se", "ssim", "consistency", "fd", "nfe", "images_per_s")
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows:
+        if r["dataset"] == dataset:
+            lines.append("| " + " | ".join(bench._fmt(r.get(c)) for c in cols) + " |")
+    return "\n".join(lines)
+
+
+def _best_by_task(rows: list[dict], dataset: str) -> list[str]:
+    lines = []
+    for task in operators.TASKS:
+        cand = [r for r in rows if r["dataset"] == dataset and r["task"] == task]
+        if cand:
+            best = max(cand, key=lambda r: r["psnr"])
+            lines.append(f"- {task}: best PSNR {best['psnr']:.2f} dB by `{best['method']}` (n = {best['n']})")
+    return lines
+
+
+def write_report(out: Path, results: Path, data_root=None, checkpoints: Path | None = None,
+                 n_grid: int = 64) -> Path:
+    """Build the report from results/results.json and the shipped weights."""
+    rows = bench.load_rows(results)
+    if not rows:
+        raise InvdriftError(f"no results in {results}: run `invdrift bench … --out {results}` first")
+    out.mkdir(parents=True, exist_ok=True)
+    machine = sorted({r.get("machine", "") for r in rows})
+    md = ["# invdrift report", "", "Protocol v1 (PROTOCOL.md). Machine: " + "; ".join(machine), ""]
+    for dataset in dict.fromkeys(r["dataset"] for r in rows):
+        ctx = Context(dataset, data_root, Path(checkpoints or default_checkpoints()))
+        ds_rows = [r for r in rows if r["dataset"] == dataset]
+        md += [f"## {dataset}", "", _table(rows, dataset), ""] + _best_by_task(rows, dataset) + [""]
+        speed = scatter_by_task(ds_rows, "images_per_s", "psnr", out / f"speed-{dataset}.png",
+                                f"{dataset}: speed vs quality", True, "images/s (log)", "PSNR (dB)")
+        pd = scatter_by_task(ds_rows, "fd", "psnr", out / f"perception-{dataset}.png",
+                             f"{dataset}: perception (fd, lower is better) vs distortion (PSNR)", False,
+                             "fd", "PSNR (dB)")
+        for path, caption in ((speed, "Speed vs quality"), (pd, "Perception vs distortion")):
+            if path:
+                md += [f"### {caption}", "", f"![{caption}]({path.name})", ""]
+        x, _ = data.load_slice(dataset, "test", 0, n_grid, data_root)
+        for task in dict.fromkeys(r["task"] for r in ds_rows):
+            methods = quick_methods(rows, dataset, task)
+            if methods:
+                path, reference = qualitative(dataset, task, methods, x, ctx, out)
+                md += [f"### {task}: successes and failures", "", f"![{task}]({path.name})", ""]
+            post = posterior_grid(dataset, task, x, ctx, out)
+            if post:
+                md += [f"![posterior {task}]({post.name})", ""]
+        for path in unconditional(dataset, ctx, out):
+            md += ["### Unconditional samples", "", f"![samples]({path.name})", ""]
+    text = "\n".join(md) + "\n"
+    write_text_atomic(out / "report.md", text)
+    write_text_atomic(out / "report.html", markdown_to_html(text))
+    return out / "report.md"
+
+
+def markdown_to_html(text: str) -> str:
+    """A small converter for the report's own Markdown (headings, tables, images, lists)."""
+    body, table = [], []
+
+    def flush():
+        if table:
+            cells = [[c.strip() for c in row.strip("|").split("|")] for row in table if not set(row) <= set("|-")]
+            head, *rest = cells
+            body.append("<table><tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in head) + "</tr>"
+                        + "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rest)
+                        + "</table>")
+            table.clear()
+    for line in text.splitlines():
+        if line.startswith("|"):
+            table.append(line)
+            continue
+        flush()
+        if m := re.match(r"(#+) (.*)", line):
+            level = len(m.group(1))
+            body.append(f"<h{level}>{html.escape(m.group(2))}</h{level}>")
+        elif m := re.match(r"!\[(.*)\]\((.*)\)", line):
+            body.append(f'<p><img src="{html.escape(m.group(2))}" alt="{html.escape(m.group(1))}"></p>')
+        elif line.startswith("- "):
+            body.append(f"<li>{html.escape(line[2:])}</li>")
+        elif line.strip():
+            body.append(f"<p>{html.escape(line)}</p>")
+    flush()
+    style = "body{font-family:sans-serif;max-width:1100px;margin:auto}table{border-collapse:collapse;font-size:12px}" \
+            "td,th{border:1px solid #ccc;padding:2px 6px}img{max-width:100%}"
+    return f"<!doctype html><html><head><meta charset='utf-8'><title>invdrift report</title><style>{style}</style>" \
+           f"</head><body>{''.join(body)}</body></html>\n"
+
+
+def update_readme(readme: Path, report_md: Path, results: Path) -> None:
+    """Replace the README block between the results markers with the report's key rows."""
+    rows = bench.load_rows(results)
+    lines = [README_START, "", f"Generated by `invdrift report` from `{results}/results.json`.", ""]
+    for dataset in dict.fromkeys(r["dataset"] for r in rows):
+        lines += [f"**{dataset}**", ""] + _best_by_task(rows, dataset) + [""]
+    lines += [README_END]
+    text = readme.read_text()
+    if README_START in text and README_END in text:
+        text = text[: text.index(README_START)] + "\n".join(lines) + text[text.index(README_END) + len(README_END):]
+    else:
+        text = text.rstrip() + "\n\n## Results\n\n" + "\n".join(lines) + "\n"
+    write_text_atomic(readme, text)
