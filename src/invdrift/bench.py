@@ -133,10 +133,23 @@ def realism(dataset: str, x_hat: torch.Tensor, x: torch.Tensor, ctx: Context) ->
     return fd_for(dataset, x_hat, x, ctx)
 
 
+def perceptual(x_hat: torch.Tensor, x: torch.Tensor, model) -> float | None:
+    """Mean LPIPS, or None (reported as missing) without user-supplied weights."""
+    if model is None:
+        return None
+    from .lpips import lpips_distance
+
+    return lpips_distance(model, x_hat, x).mean().item()
+
+
 def bench(datasets: list[str], tasks: list[str], methods: list[str], n: int = 1000, offset: int = 0,
           seed: int = 0, out: Path = Path("results"), data_root=None, batch_size: int = 256,
-          checkpoints: Path = Path("checkpoints"), progress: bool = True) -> list[dict]:
+          checkpoints: Path = Path("checkpoints"), progress: bool = True, lpips_weights=None) -> list[dict]:
     """Run the protocol and write the results; returns the new rows."""
+    from .lpips import load_lpips, weights_file
+
+    lpips_path = weights_file(lpips_weights)
+    lpips_model = load_lpips(lpips_path) if lpips_path else None
     for task in tasks:
         if task not in operators.TASKS:
             raise InvdriftError(f"unknown task {task!r}: use one of {', '.join(operators.TASKS)}")
@@ -165,7 +178,7 @@ def bench(datasets: list[str], tasks: list[str], methods: list[str], n: int = 10
                 for key in ("ssim", "mse", "consistency"):
                     row[key] = metrics.mean_and_se(per_image[key])[0]
                 row["fd"] = realism(name, x_hat, x, ctx)
-                row["lpips"] = None
+                row["lpips"] = perceptual(x_hat, x, lpips_model)
                 row["nfe"] = solver.nfe
                 row["s_per_image"] = elapsed / n
                 row["images_per_s"] = n / elapsed if elapsed > 0 else float("inf")

@@ -24,7 +24,8 @@ def cmd_bench(args: argparse.Namespace) -> None:
     rows = bench.bench(_split(args.dataset, ("mnist", "cifar10")),
                        _split(args.task, operators.TASKS), methods, n=args.n,
                        offset=args.offset, seed=args.seed, out=Path(args.out), data_root=args.data_root,
-                       batch_size=args.batch_size, checkpoints=Path(args.checkpoints or default_checkpoints()))
+                       batch_size=args.batch_size, checkpoints=Path(args.checkpoints or default_checkpoints()),
+                       lpips_weights=args.lpips_weights)
     print(f"{len(rows)} rows written to {Path(args.out) / 'results.md'} (also .csv, .json)")
 
 
@@ -151,6 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoints", default=None,
                    help="folder of shipped weights (default $INVDRIFT_CHECKPOINTS or the repository's checkpoints/)")
     p.add_argument("--out", default="results", help="output folder (default results/)")
+    p.add_argument("--lpips-weights", default=None,
+                   help="LPIPS weights (AlexNet + linear heads, safetensors; else $INVDRIFT_LPIPS; else missing)")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("train", help="train a model (resumes from --run-dir; torchrun-ready)",
