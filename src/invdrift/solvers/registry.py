@@ -55,6 +55,7 @@ register(Method("drift-opt", generative.build_drift_opt, group="drifting",
                 weights=("drift-{dataset}.safetensors",), demo=False))
 
 GROUPS = {"classical": ("pinv", "bicubic", "wiener", "tikhonov"),
+          "learned": ("regression",),
           "drifting": ("drift-cond", "drift-cond-mean8", "drift-opt"),
           "diffusion": ("tweedie", "sdedit", "scoreald", "dps")}
 
