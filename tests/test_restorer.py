@@ -58,3 +58,19 @@ def test_tiny_drift_cond_and_regression_train_and_restore(tmp_path, data_root):
     # same seed → same samples (a fresh generator per call)
     solver = registry.build("drift-cond", ctx, op)
     assert torch.equal(solver(y, op), solver(y, op))
+
+
+def test_shipped_mnist_drift_cond_is_diverse_inside_the_hole_only():
+    """Per-pixel std over 8 posterior samples is larger inside the box hole than outside."""
+    from invdrift import data
+    from invdrift.checkpoint import default_checkpoints
+
+    model, _, _ = load_trained("drift-cond", "mnist", default_checkpoints())
+    x, _ = data.samples("mnist")
+    op = operators.make("inpaint_box", x.shape[1:])
+    y = op.measure(x, range(len(x)))
+    with torch.no_grad():
+        draws = model.restore(y, op, 8, torch.Generator().manual_seed(0))
+    std = draws.std(0).mean(dim=(0, 1))  # [H, W]
+    hole = op.mask[0, 0] == 0
+    assert std[hole].mean() > 2 * std[~hole].mean()

@@ -72,7 +72,7 @@ def posterior_grid(dataset: str, task: str, x: torch.Tensor, ctx: Context, out: 
         draws = model.restore(y, op, samples, torch.Generator().manual_seed(ctx.seed)).clamp(0, 1)
     std = draws.std(0)
     rows = [("truth", x), ("pinv(y)", op.pinv(y))] + [(f"sample {i + 1}", draws[i]) for i in range(samples)]
-    rows += [("mean of 8", draws.mean(0)), ("std ×4", (std * 4).clamp(0, 1))]
+    rows += [("mean of 8", draws.mean(0)), ("std x4", (std * 4).clamp(0, 1))]
     return save_png(labelled_grid(rows, scale=2, title=f"{dataset} {task}: drift-cond posterior samples"),
                     out / f"posterior-{dataset}-{task}.png")
 
