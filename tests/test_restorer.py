@@ -74,3 +74,14 @@ def test_shipped_mnist_drift_cond_is_diverse_inside_the_hole_only():
     std = draws.std(0).mean(dim=(0, 1))  # [H, W]
     hole = op.mask[0, 0] == 0
     assert std[hole].mean() > 2 * std[~hole].mean()
+
+
+def test_keep_observed_takes_measured_pixels_only_for_inpainting():
+    x = torch.rand(2, 1, 28, 28)
+    op = operators.make("inpaint_random", (1, 28, 28)).for_images([0, 1])
+    y = op.measure(x, [0, 1])
+    draws = torch.full((3, 2, 1, 28, 28), 0.5)
+    kept = conditioning.keep_observed(draws, y, op)
+    assert torch.equal(kept[1] * op.mask, y) and torch.all(kept[1][op.mask.expand_as(y) == 0] == 0.5)
+    blur = operators.make("deblur", (1, 28, 28))
+    assert torch.equal(conditioning.keep_observed(draws, blur.measure(x, [0, 1]), blur), draws)

@@ -31,3 +31,11 @@ def condition(y: torch.Tensor, op: Operator) -> torch.Tensor:
 
 def condition_channels(channels: int) -> int:
     return channels + 1 + len(TASKS)
+
+
+def keep_observed(x_hat: torch.Tensor, y: torch.Tensor, op: Operator) -> torch.Tensor:
+    """Hard data consistency for inpainting: observed pixels are taken from y (others unchanged)."""
+    if not isinstance(op, Inpaint):
+        return x_hat
+    mask = pixel_mask(op, y.shape[0], x_hat.dtype)  # broadcasts over leading sample axes
+    return mask * y + (1 - mask) * x_hat

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from ..conditioning import keep_observed
 from ..models import load_trained
 from ..operators import Operator
 from .base import Context, Solver
@@ -11,13 +12,17 @@ from .latent_opt import LatentOptimiser
 
 
 def build_restorer(kind: str, samples: int = 1):
-    """Builder for a trained conditional restorer; with samples > 1 the estimate is their mean."""
+    """Builder for a trained conditional restorer; with samples > 1 the estimate is their mean.
+
+    For inpainting, observed pixels are kept from y in every sample (hard data consistency).
+    """
     def build(ctx: Context, op: Operator) -> Solver:
         model, _, label = load_trained(kind, ctx.dataset, ctx.checkpoints)
 
         def solve(y: torch.Tensor, operator: Operator) -> torch.Tensor:
             generator = torch.Generator().manual_seed(ctx.seed)
-            return model.restore(y, operator, samples, generator).mean(0)
+            draws = model.restore(y, operator, samples, generator)
+            return keep_observed(draws, y, operator).mean(0)
         name = kind if samples == 1 else f"{kind}-mean{samples}"
         return Solver(name, solve, nfe=samples if model.stochastic else 1, checkpoint=label)
     return build
