@@ -31,12 +31,15 @@ def scatter_by_task(rows: list[dict], x_key: str, y_key: str, path: Path, title:
         return None
     plt = _figure()
     tasks = list(dict.fromkeys(r["task"] for r in rows))
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    palette = plt.get_cmap("tab20")
+    colour = {m: palette(i % 20) for i, m in enumerate(methods)}  # one colour per method in every panel
     cols = min(3, len(tasks))
     nrows = (len(tasks) + cols - 1) // cols
     fig, axes = plt.subplots(nrows, cols, figsize=(4.2 * cols, 3.4 * nrows), squeeze=False)
     for ax, task in zip(axes.flat, tasks):
         for r in (r for r in rows if r["task"] == task):
-            ax.scatter(r[x_key], r[y_key], s=28)
+            ax.scatter(r[x_key], r[y_key], s=28, color=colour[r["method"]])
             ax.annotate(r["method"], (r[x_key], r[y_key]), fontsize=7, xytext=(3, 3), textcoords="offset points")
         if log_x:
             ax.set_xscale("log")
