@@ -6,9 +6,9 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import InvdriftError
-from ..metrics import psnr
 from ..operators import Blur, BlockMean, Identity, Operator
 from .base import Context, Solver
+from .tuning import tune_on_train
 
 
 def pinv(y: torch.Tensor, op: Operator) -> torch.Tensor:
@@ -83,12 +83,8 @@ TIKHONOV_GRID = (1e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 1
 
 def tune_tikhonov(ctx: Context, op: Operator) -> float:
     """The α of TIKHONOV_GRID with the best mean PSNR on the first train images (never the test split)."""
-    images = ctx.train_images(ctx.tuning_images)
-    indices = list(range(len(images)))
-    bound = op.for_images(indices, ctx.seed)
-    y = bound.measure(images, indices, ctx.seed)
-    scores = {a: psnr(tikhonov(y, bound, a), images).mean().item() for a in TIKHONOV_GRID}
-    return max(scores, key=scores.get)
+    best, _ = tune_on_train(ctx, op, lambda a: (lambda y, o: tikhonov(y, o, a)), TIKHONOV_GRID)
+    return best
 
 
 def fit(ctx: Context) -> tuple[dict[str, torch.Tensor], dict[str, float]]:

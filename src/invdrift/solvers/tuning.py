@@ -1,0 +1,25 @@
+"""Hyper-parameter search on TRAIN images only (never the test split): best mean PSNR on a grid."""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+import torch
+
+from ..metrics import psnr
+from ..operators import Operator
+from .base import Context, SolveFn
+
+
+def tune_on_train(ctx: Context, op: Operator, make_solver: Callable[[float], SolveFn], grid: Iterable[float],
+                  images: int | None = None) -> tuple[float, dict[float, float]]:
+    """The grid value whose solver has the best mean PSNR on the first train images, and all scores."""
+    x = ctx.train_images(images or ctx.tuning_images)
+    indices = list(range(len(x)))
+    bound = op.for_images(indices, ctx.seed)
+    y = bound.measure(x, indices, ctx.seed)
+    scores = {}
+    for value in grid:
+        with torch.no_grad():
+            scores[value] = psnr(make_solver(value)(y, bound).clamp(0, 1), x).mean().item()
+    return max(scores, key=scores.get), scores
