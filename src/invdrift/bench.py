@@ -18,6 +18,7 @@ from . import data, metrics, operators
 from .errors import InvdriftError
 from .fileio import write_text_atomic
 from .machine import describe
+from .realism import fd_for
 from .solvers import registry
 from .solvers.base import Context
 
@@ -124,15 +125,6 @@ def write_results(out: Path, rows: list[dict], meta: dict) -> None:
     write_text_atomic(out / "results.md", to_markdown(all_rows))
 
 
-def realism(dataset: str, x_hat: torch.Tensor, x: torch.Tensor, ctx: Context) -> float | None:
-    """fd with the project's classifier, or None when its weights are not available."""
-    try:
-        from .realism import fd_for
-    except ImportError:
-        return None
-    return fd_for(dataset, x_hat, x, ctx)
-
-
 def perceptual(x_hat: torch.Tensor, x: torch.Tensor, model) -> float | None:
     """Mean LPIPS, or None (reported as missing) without user-supplied weights."""
     if model is None:
@@ -177,7 +169,7 @@ def bench(datasets: list[str], tasks: list[str], methods: list[str], n: int = 10
                 row["psnr"], row["psnr_se"] = metrics.mean_and_se(per_image["psnr"])
                 for key in ("ssim", "mse", "consistency"):
                     row[key] = metrics.mean_and_se(per_image[key])[0]
-                row["fd"] = realism(name, x_hat, x, ctx)
+                row["fd"] = fd_for(name, x_hat, x, ctx)
                 row["lpips"] = perceptual(x_hat, x, lpips_model)
                 row["nfe"] = solver.nfe
                 row["s_per_image"] = elapsed / n
