@@ -58,3 +58,13 @@ def test_bench_writes_the_protocol_columns(capsys, tmp_path, data_root):
 def test_console_entry_point_help():
     result = subprocess.run([sys.executable, "-m", "invdrift", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "bench" in result.stdout and "train" in result.stdout
+
+
+def test_speed_reports_ratios_in_one_run(capsys, data_root):
+    from invdrift.speed import measure_speed
+
+    rows = measure_speed("mnist", "denoise", ["pinv", "wiener"], n=32, repeats=1, data_root=data_root)
+    assert [r["method"] for r in rows] == ["pinv", "wiener"] and rows[0]["ratio_to_first"] == 1.0
+    assert all(r["images_per_s"] > 0 for r in rows)
+    code, _, err = run_cli(["speed", "--methods", "gen:nothing", "--data-root", str(data_root)], capsys)
+    assert code == 2 and "unknown method" in err

@@ -116,6 +116,16 @@ def cmd_report(args: argparse.Namespace) -> None:
     print(f"report: {path} and {path.with_suffix('.html')}")
 
 
+def cmd_speed(args: argparse.Namespace) -> None:
+    from .speed import measure_speed
+
+    rows = measure_speed(args.dataset, args.task, [m.strip() for m in args.methods.split(",") if m.strip()],
+                         args.n, args.repeats, args.data_root, Path(args.checkpoints or default_checkpoints()))
+    print(f"{args.dataset} {args.task}, batch {args.n}, median of {args.repeats} interleaved rounds; {rows[0]['machine']}")
+    for row in rows:
+        print(f"  {row['method']:18s} {row['images_per_s']:10.1f} images/s   ×{row['ratio_to_first']:.3g} vs {rows[0]['method']}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="invdrift",
@@ -199,6 +209,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--readme", default=None, help="also rewrite the Results block of this README")
     p.add_argument("--checkpoints", default=None, help="folder of shipped weights")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("speed", help="images/s of several methods measured interleaved in one run (ratios)")
+    common(p)
+    p.add_argument("--dataset", default="mnist")
+    p.add_argument("--task", default="denoise")
+    p.add_argument("--methods", required=True,
+                   help="comma list of restoration methods and/or gen:drift, gen:ddpm, gen:ddim50")
+    p.add_argument("--n", type=int, default=256, help="batch size (default 256)")
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--checkpoints", default=None, help="folder of shipped weights")
+    p.set_defaults(func=cmd_speed)
 
     p = sub.add_parser("sample", help="unconditional samples from a shipped generative model, as a PNG grid")
     p.add_argument("--model", default="drift", help="drift (one step) or ddpm")

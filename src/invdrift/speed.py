@@ -1,0 +1,64 @@
+"""Speed as a ratio measured in one run: methods timed interleaved on the same inputs.
+
+Restoration methods are timed on the protocol's measurements of test images; `gen:drift`,
+`gen:ddpm` (1000-step ancestral) and `gen:ddim50` time unconditional generation.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from typing import Callable
+
+import torch
+
+from . import bench, data
+from .errors import InvdriftError
+from .checkpoint import default_checkpoints
+from .machine import describe
+from .models import load_trained
+from .sampling import generate
+from .solvers import registry
+from .solvers.base import Context
+
+GENERATORS = {"gen:drift": ("drift", "ancestral"), "gen:ddpm": ("ddpm", "ancestral"), "gen:ddim50": ("ddpm", "ddim50")}
+
+
+def _runner(name: str, ctx: Context, batch: bench.Batch) -> Callable[[], None]:
+    if name in GENERATORS:
+        kind, sampler = GENERATORS[name]
+        model, config, _ = load_trained(kind, ctx.dataset, ctx.checkpoints)
+        n = len(batch.indices)
+        return lambda: generate(kind, model, config, n, torch.Generator().manual_seed(0), sampler, batch=n)
+    if name not in registry.METHODS:
+        raise InvdriftError(f"unknown method {name!r} (restoration methods, or {', '.join(GENERATORS)})")
+    solver = registry.build(name, ctx, batch.op)
+    return lambda: solver(batch.y, batch.op)
+
+
+def measure_speed(dataset: str, task: str, methods: list[str], n: int = 256, repeats: int = 3,
+                  data_root=None, checkpoints=None) -> list[dict]:
+    """Images per second of each method (median over `repeats` interleaved rounds) and ratios to the first."""
+    torch.set_num_threads(os.cpu_count() or 1)
+    x, _ = data.load_slice(dataset, "test", 0, n, data_root)
+    batch = bench.measure_slice(x, 0, task, 0, n)[0]
+    ctx = Context(dataset, data_root, checkpoints or default_checkpoints())
+    runners = {m: _runner(m, ctx, batch) for m in methods}
+    times: dict[str, list[float]] = {m: [] for m in methods}
+    with torch.no_grad():
+        for run in runners.values():  # warm-up
+            run()
+        for _ in range(repeats):
+            for name, run in runners.items():
+                start = time.perf_counter()
+                run()
+                times[name].append(time.perf_counter() - start)
+    machine = describe()
+    first = n / statistics.median(times[methods[0]])
+    out = []
+    for name in methods:
+        rate = n / statistics.median(times[name])
+        out.append({"method": name, "images_per_s": rate, "ratio_to_first": rate / first, "n": n,
+                    "repeats": repeats, "machine": machine})
+    return out
