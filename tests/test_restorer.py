@@ -85,3 +85,13 @@ def test_keep_observed_takes_measured_pixels_only_for_inpainting():
     assert torch.equal(kept[1] * op.mask, y) and torch.all(kept[1][op.mask.expand_as(y) == 0] == 0.5)
     blur = operators.make("deblur", (1, 28, 28))
     assert torch.equal(conditioning.keep_observed(draws, blur.measure(x, [0, 1]), blur), draws)
+
+
+def test_tiny_autoencoder_trains_and_reports_reconstruction_psnr(tmp_path, data_root):
+    overrides = {"width": 8, "latent_channels": 2, "batch_size": 16, "steps": 10, "train_limit": 256,
+                 "log_every": 5, "ckpt_every": 50, "warmup": 2}
+    path = train.train("autoencoder", "mnist", overrides, tmp_path / "run", tmp_path, data_root, progress=False)
+    model, config, _ = load_trained("autoencoder", "mnist", tmp_path)
+    assert path.is_file() and "test_psnr_0_999" in config["results"]
+    x = torch.rand(2, 1, 28, 28)
+    assert model.encode(x).shape == (2, 2, 7, 7) and model.decode(model.encode(x)).shape == x.shape

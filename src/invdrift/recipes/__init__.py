@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from .autoencoder import AutoencoderRecipe
 from .base import Recipe
 from .classifier import ClassifierRecipe
 from .ddpm import DDPMRecipe
 from .drift import DriftRecipe
 from .restorer import DriftCondRecipe, RegressionRecipe
 
-RECIPES: dict[str, Recipe] = {r.kind: r for r in (ClassifierRecipe(), DriftRecipe(), DriftCondRecipe(), RegressionRecipe(), DDPMRecipe())}
+RECIPES: dict[str, Recipe] = {r.kind: r for r in (ClassifierRecipe(), DriftRecipe(), DriftCondRecipe(), RegressionRecipe(), DDPMRecipe(), AutoencoderRecipe())}
