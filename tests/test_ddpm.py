@@ -83,3 +83,30 @@ def test_diffusion_solvers_run_and_dps_counts_backward_passes():
         assert out.shape == (2, 1, 8, 8) and torch.isfinite(out).all()
         assert torch.equal(out, solver(y, op))
     assert diffusion.DiffusionSolver(model, short, "dps", t_start=19).nfe == 40
+
+
+def test_tuning_on_train_is_recorded_and_used(tmp_path, data_root):
+    import json
+
+    import pytest
+
+    from invdrift import train
+    from invdrift.errors import InvdriftError
+    from invdrift.solvers import registry
+    from invdrift.solvers.base import Context
+    from invdrift.solvers.diffusion_tuning import GRIDS, tune
+
+    overrides = {"width": 8, "T": 20, "batch_size": 8, "steps": 2, "train_limit": 64, "warmup": 1}
+    train.train("ddpm", "mnist", overrides, tmp_path / "run", tmp_path, data_root, progress=False)
+    ctx = Context("mnist", data_root, tmp_path)
+    path = tune(ctx, ["dps"], ["deblur"], images=2, command="test", progress=lambda _: None)
+    record = json.loads(path.read_text())
+    chosen = record["methods"]["dps"]["deblur"]
+    assert chosen["value"] in GRIDS["dps"][1] and len(chosen["train_psnr"]) == len(GRIDS["dps"][1])
+    assert chosen["train_psnr"][str(chosen["value"])] == max(chosen["train_psnr"].values())
+    solver = registry.build("dps", Context("mnist", data_root, tmp_path), operators.make("deblur", (1, 28, 28)))
+    assert solver.solve.zeta == chosen["value"] and solver.nfe == 40
+    record["ddpm"] = "another.safetensors@0000"
+    path.write_text(json.dumps(record))
+    with pytest.raises(InvdriftError, match="re-run"):
+        registry.build("dps", Context("mnist", data_root, tmp_path), operators.make("deblur", (1, 28, 28)))

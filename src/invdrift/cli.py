@@ -1,4 +1,4 @@
-"""Command line: `invdrift demo | data | bench | train | sample | restore | report`."""
+"""Command line: `invdrift demo | data | bench | train | tune | sample | restore | report | speed`."""
 
 from __future__ import annotations
 
@@ -116,6 +116,17 @@ def cmd_report(args: argparse.Namespace) -> None:
     print(f"report: {path} and {path.with_suffix('.html')}")
 
 
+def cmd_tune(args: argparse.Namespace) -> None:
+    from . import operators
+    from .solvers.base import Context
+    from .solvers.diffusion_tuning import tune
+
+    ctx = Context(args.dataset, args.data_root, Path(args.checkpoints or default_checkpoints()), seed=args.seed)
+    path = tune(ctx, _split(args.methods, ("sdedit", "scoreald", "dps")), _split(args.task, operators.TASKS),
+                args.images, "invdrift " + " ".join(args.argv))
+    print(f"tuned settings → {path}")
+
+
 def cmd_speed(args: argparse.Namespace) -> None:
     from .speed import measure_speed
 
@@ -209,6 +220,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--readme", default=None, help="also rewrite the Results block of this README")
     p.add_argument("--checkpoints", default=None, help="folder of shipped weights")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("tune", help="tune the DDPM solvers' settings on TRAIN images (grid search, per task)",
+                       description="Grid search of sdedit t_start, scoreald weight and dps zeta by mean PSNR on the "
+                                   "first train images; the choice is stored in CHECKPOINTS/diffusion-D.json and "
+                                   "used by bench, restore and report. Never looks at test images.")
+    common(p)
+    p.add_argument("--dataset", default="mnist")
+    p.add_argument("--task", default="all", help="comma list of tasks or all")
+    p.add_argument("--methods", default="all", help="comma list of sdedit, scoreald, dps, or all")
+    p.add_argument("--images", type=int, default=8, help="train images per task (default 8)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--checkpoints", default=None, help="folder of shipped weights (the record is written there)")
+    p.set_defaults(func=cmd_tune)
 
     p = sub.add_parser("speed", help="images/s of several methods measured interleaved in one run (ratios)")
     common(p)

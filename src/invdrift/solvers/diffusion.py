@@ -94,6 +94,9 @@ class DiffusionSolver:
     weight: float = 1.0
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        self.t_start = min(int(self.t_start), self.schedule.T - 1)
+
     @property
     def nfe(self) -> int:
         steps = self.t_start + 1

@@ -34,10 +34,6 @@ def build_drift_opt(ctx: Context, op: Operator) -> Solver:
     return Solver("drift-opt", optimiser, nfe=optimiser.nfe, checkpoint=label)
 
 
-DIFFUSION_DEFAULTS = {"sdedit": {"t_start": 300}, "scoreald": {"t_start": 999, "weight": 1.0},
-                      "dps": {"t_start": 999, "zeta": 1.0}}
-
-
 def _ddpm(ctx: Context):
     from ..priors.ddpm import Schedule
 
@@ -54,11 +50,13 @@ def build_tweedie(ctx: Context, op: Operator) -> Solver:
 
 
 def build_diffusion(method: str):
-    """Builder for sdedit, scoreald or dps with the defaults of DIFFUSION_DEFAULTS."""
+    """Builder for sdedit, scoreald or dps with the settings tuned on train images (diffusion_tuning)."""
     def build(ctx: Context, op: Operator) -> Solver:
         from .diffusion import DiffusionSolver
+        from .diffusion_tuning import settings
 
         model, schedule, label = _ddpm(ctx)
-        solver = DiffusionSolver(model, schedule, method, seed=ctx.seed, **DIFFUSION_DEFAULTS[method])
+        solver = DiffusionSolver(model, schedule, method, seed=ctx.seed,
+                                 **settings(method, op.task, ctx.dataset, ctx.checkpoints, label))
         return Solver(method, solver, nfe=solver.nfe, checkpoint=label)
     return build

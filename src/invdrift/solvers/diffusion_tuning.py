@@ -1,0 +1,81 @@
+"""Hyper-parameters of the DDPM solvers, tuned per task on TRAIN images and stored next to the weights.
+
+`checkpoints/diffusion-D.json` records, for sdedit (t_start), scoreald (weight) and dps (zeta), the grid,
+the mean train PSNR of every value and the chosen one, tied to the DDPM file it was tuned with.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..errors import InvdriftError
+from ..fileio import write_text_atomic
+from ..operators import TASKS, make
+from .base import Context
+from .tuning import tune_on_train
+
+DEFAULTS = {"sdedit": {"t_start": 300}, "scoreald": {"t_start": 999, "weight": 1.0},
+            "dps": {"t_start": 999, "zeta": 1.0}}
+GRIDS = {"sdedit": ("t_start", (100, 200, 400, 600)),
+         "scoreald": ("weight", (0.3, 1.0, 3.0)),
+         "dps": ("zeta", (0.3, 1.0, 3.0))}
+
+
+def tuning_path(dataset: str, checkpoints: str | Path) -> Path:
+    return Path(checkpoints) / f"diffusion-{Path(dataset).name}.json"
+
+
+def settings(method: str, task: str, dataset: str, checkpoints: str | Path, ddpm_label: str) -> dict:
+    """The method's settings for a task: tuned values if recorded for this DDPM, else DEFAULTS."""
+    path = tuning_path(dataset, checkpoints)
+    out = dict(DEFAULTS[method])
+    if not path.is_file():
+        return out
+    try:
+        record = json.loads(path.read_text())
+        tuned = record["methods"].get(method, {}).get(task)
+    except (ValueError, KeyError, AttributeError) as exc:
+        raise InvdriftError(f"{path} is not a diffusion tuning record ({exc})") from None
+    if tuned is None:
+        return out
+    if record.get("ddpm") != ddpm_label:
+        raise InvdriftError(f"{path} was tuned for {record.get('ddpm')}, not {ddpm_label}: "
+                            f"re-run `invdrift tune --dataset {dataset}`")
+    out[tuned["param"]] = tuned["value"]
+    return out
+
+
+def tune(ctx: Context, methods: list[str], tasks: list[str], images: int, command: str,
+         progress=print) -> Path:
+    """Grid-search each method on the first `images` train images per task; merge into the JSON record."""
+    from .diffusion import DiffusionSolver
+    from .generative import _ddpm
+
+    model, schedule, label = _ddpm(ctx)
+    path = tuning_path(ctx.dataset, ctx.checkpoints)
+    record = {"kind": "diffusion-tuning", "dataset": ctx.dataset, "ddpm": label, "methods": {}}
+    if path.is_file():
+        previous = json.loads(path.read_text())
+        if previous.get("ddpm") == label:
+            record = previous
+    shape = None
+    for method in methods:
+        if method not in GRIDS:
+            raise InvdriftError(f"nothing to tune for {method!r} (tunable: {', '.join(GRIDS)})")
+        param, grid = GRIDS[method]
+        for task in tasks:
+            if task not in TASKS:
+                raise InvdriftError(f"unknown task {task!r}")
+            shape = shape or tuple(ctx.train_images(1).shape[1:])
+
+            def make_solver(value, method=method, param=param):
+                return DiffusionSolver(model, schedule, method, seed=ctx.seed, **(DEFAULTS[method] | {param: value}))
+            best, scores = tune_on_train(ctx, make(task, shape), make_solver, grid, images)
+            record["methods"].setdefault(method, {})[task] = {
+                "param": param, "value": best, "train_psnr": {str(k): round(v, 3) for k, v in scores.items()}}
+            progress(f"{ctx.dataset} {task} {method}: {param}={best} "
+                     f"({', '.join(f'{k}: {v:.2f} dB' for k, v in scores.items())})")
+    record |= {"images": f"first {images} train images", "seed": ctx.seed, "command": command}
+    write_text_atomic(path, json.dumps(record, indent=1) + "\n")
+    return path
