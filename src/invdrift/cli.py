@@ -86,10 +86,10 @@ def cmd_sample(args: argparse.Namespace) -> None:
 
     if args.n < 1:
         raise InvdriftError("--n must be at least 1")
-    from .sampling import generate
+    from .sampling import ONE_STEP, generate
 
-    if args.model not in ("drift", "ddpm"):
-        raise InvdriftError(f"{args.model} is not an unconditional generative model (use drift or ddpm)")
+    if args.model not in (*ONE_STEP, "ddpm"):
+        raise InvdriftError(f"{args.model} is not an unconditional generative model (use drift, drift-latent or ddpm)")
     model, config, label = load_trained(args.model, args.dataset, args.checkpoints)
     samples, _ = generate(args.model, model, config, args.n, torch.Generator().manual_seed(args.seed), args.sampler)
     per_row = int(args.n ** 0.5 + 0.999)
@@ -246,7 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_speed)
 
     p = sub.add_parser("sample", help="unconditional samples from a shipped generative model, as a PNG grid")
-    p.add_argument("--model", default="drift", help="drift (one step) or ddpm")
+    p.add_argument("--model", default="drift", help="drift, drift-latent (one step each) or ddpm")
     p.add_argument("--sampler", default="ancestral", help="for ddpm: ancestral (1000 steps) or ddim50")
     p.add_argument("--dataset", default="mnist")
     p.add_argument("--n", type=int, default=64)

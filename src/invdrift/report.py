@@ -78,16 +78,18 @@ def posterior_grid(dataset: str, task: str, x: torch.Tensor, ctx: Context, out: 
 
 
 def unconditional(dataset: str, ctx: Context, out: Path) -> list[Path]:
-    """64-sample grids of each shipped unconditional prior (drift: 1 step; ddpm: DDIM-50)."""
+    """64-sample grids of each shipped unconditional prior (drifting: 1 step; ddpm: 1000-step and DDIM-50)."""
     paths = []
-    for kind, sampler in (("drift", "ancestral"), ("ddpm", "ddim50")):
+    for kind, sampler in (("drift", "ancestral"), ("drift-latent", "ancestral"), ("ddpm", "ancestral"),
+                          ("ddpm", "ddim50")):
         if not weights_path(kind, dataset, ctx.checkpoints).is_file():
             continue
         model, config, label = load_trained(kind, dataset, ctx.checkpoints)
         images, nfe = generate(kind, model, config, 64, torch.Generator().manual_seed(0), sampler)
         rows = [("", images[i:i + 8]) for i in range(0, 64, 8)]
-        paths.append(save_png(labelled_grid(rows, scale=2, label_width=0, title=f"{kind} ({nfe} NFE) {label}"),
-                              out / f"samples-{kind}-{dataset}.png"))
+        name = kind if kind != "ddpm" else f"ddpm-{sampler}"
+        paths.append(save_png(labelled_grid(rows, scale=2, label_width=0, title=f"{name} ({nfe} NFE) {label}"),
+                              out / f"samples-{name}-{dataset}.png"))
     return paths
 
 

@@ -22,7 +22,8 @@ from .sampling import generate
 from .solvers import registry
 from .solvers.base import Context
 
-GENERATORS = {"gen:drift": ("drift", "ancestral"), "gen:ddpm": ("ddpm", "ancestral"), "gen:ddim50": ("ddpm", "ddim50")}
+GENERATORS = {"gen:drift": ("drift", "ancestral"), "gen:drift-latent": ("drift-latent", "ancestral"),
+              "gen:ddpm": ("ddpm", "ancestral"), "gen:ddim50": ("ddpm", "ddim50")}
 
 
 def _runner(name: str, ctx: Context, batch: bench.Batch) -> Callable[[], None]:

@@ -64,10 +64,12 @@ def learning_rate(config: dict, step: int) -> float:
 
 @torch.no_grad()
 def update_ema(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
-    """ema ← decay·ema + (1 − decay)·model for floating tensors; other buffers copied."""
+    """ema ← decay·ema + (1 − decay)·model for trained floating tensors; frozen parameters and other
+    buffers copied exactly."""
     ema_state = ema.state_dict()
+    frozen = {name for name, p in model.named_parameters() if not p.requires_grad}
     for key, value in model.state_dict().items():
-        if value.dtype.is_floating_point:
+        if value.dtype.is_floating_point and key not in frozen:
             ema_state[key].mul_(decay).add_(value.detach(), alpha=1 - decay)
         else:
             ema_state[key].copy_(value)
@@ -154,6 +156,7 @@ def resolve_config(kind: str, dataset: str, overrides: dict) -> dict:
                             f"(known: {', '.join(sorted(config))})")
     config.update(overrides)
     config.update(kind=kind, dataset=dataset)
+    RECIPES[kind].configure(config)
     return config
 
 
@@ -186,6 +189,7 @@ def train(kind: str, dataset: str, overrides: dict | None = None, run_dir: str |
     run_dir = Path(run_dir or Path("runs") / f"{kind}-{Path(dataset).name}")
     torch.manual_seed(config["seed"])
     model = recipe.build(config)
+    recipe.initialise(model, config)
     ema = copy.deepcopy(model).requires_grad_(False)
     opt = torch.optim.AdamW(model.parameters(), lr=config["lr"], betas=tuple(config.get("betas", (0.9, 0.999))),
                             weight_decay=config.get("weight_decay", 0.0))

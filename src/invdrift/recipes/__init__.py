@@ -7,6 +7,9 @@ from .base import Recipe
 from .classifier import ClassifierRecipe
 from .ddpm import DDPMRecipe
 from .drift import DriftRecipe
+from .drift_latent import DriftLatentRecipe
 from .restorer import DriftCondRecipe, RegressionRecipe
 
-RECIPES: dict[str, Recipe] = {r.kind: r for r in (ClassifierRecipe(), DriftRecipe(), DriftCondRecipe(), RegressionRecipe(), DDPMRecipe(), AutoencoderRecipe())}
+RECIPES: dict[str, Recipe] = {r.kind: r for r in (
+    ClassifierRecipe(), DriftRecipe(), DriftCondRecipe(), RegressionRecipe(), DDPMRecipe(), AutoencoderRecipe(),
+    DriftLatentRecipe())}

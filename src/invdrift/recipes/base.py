@@ -18,8 +18,14 @@ class Recipe:
     def defaults(self, dataset: str) -> dict:
         raise NotImplementedError
 
+    def configure(self, config: dict) -> None:
+        """Fill settings that depend on other shipped models (before the config is fixed)."""
+
     def build(self, config: dict) -> torch.nn.Module:
         raise NotImplementedError
+
+    def initialise(self, model: torch.nn.Module, config: dict) -> None:
+        """Load frozen parts from other shipped models into a freshly built model (training only)."""
 
     def setup(self, config: dict, data_root, dist) -> dict[str, Any]:
         """Load what the loss needs (by default the train split as uint8 [N,C,H,W])."""

@@ -28,10 +28,14 @@ def build_restorer(kind: str, samples: int = 1):
     return build
 
 
-def build_drift_opt(ctx: Context, op: Operator) -> Solver:
-    generator, config, label = load_trained("drift", ctx.dataset, ctx.checkpoints)
-    optimiser = LatentOptimiser(generator, config["noise_dim"], seed=ctx.seed)
-    return Solver("drift-opt", optimiser, nfe=optimiser.nfe, checkpoint=label)
+def build_drift_opt(kind: str = "drift"):
+    """Builder for latent optimisation through a shipped one-step generator (pixel or latent space)."""
+    def build(ctx: Context, op: Operator) -> Solver:
+        generator, config, label = load_trained(kind, ctx.dataset, ctx.checkpoints)
+        optimiser = LatentOptimiser(generator, config["noise_dim"], seed=ctx.seed)
+        name = "drift-opt" if kind == "drift" else "drift-opt-latent"
+        return Solver(name, optimiser, nfe=optimiser.nfe, checkpoint=label)
+    return build
 
 
 def _ddpm(ctx: Context):

@@ -51,13 +51,16 @@ register(Method("tweedie", generative.build_tweedie, ("denoise",), group="diffus
 for _name in ("sdedit", "scoreald", "dps"):
     register(Method(_name, generative.build_diffusion(_name), group="diffusion",
                     weights=("ddpm-{dataset}.safetensors",), demo=False))
-register(Method("drift-opt", generative.build_drift_opt, group="drifting",
+register(Method("drift-opt", generative.build_drift_opt("drift"), group="drifting",
                 weights=("drift-{dataset}.safetensors",), demo=False))
+register(Method("drift-opt-latent", generative.build_drift_opt("drift-latent"), group="latent",
+                weights=("drift-latent-{dataset}.safetensors",), demo=False))
 
 GROUPS = {"classical": ("pinv", "bicubic", "wiener", "tikhonov"),
           "learned": ("regression",),
           "drifting": ("drift-cond", "drift-cond-mean8", "drift-opt"),
-          "diffusion": ("tweedie", "sdedit", "scoreald", "dps")}
+          "diffusion": ("tweedie", "sdedit", "scoreald", "dps"),
+          "latent": ("drift-opt-latent",)}
 
 
 def resolve(names: str) -> list[str]:

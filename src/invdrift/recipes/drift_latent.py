@@ -1,0 +1,75 @@
+"""Drifting in the project's autoencoder latent: f(ε) produces a latent, the drift loss compares it with
+the latents of train images, and the frozen decoder maps samples to pixels."""
+
+from __future__ import annotations
+
+import torch
+
+from .. import data
+from ..nets.latent_generator import LatentGenerator
+from ..priors import drift_features
+from ..priors.drifting import drift_loss
+from .base import Recipe, local_batch
+
+
+def latent_features(z: torch.Tensor) -> list[torch.Tensor]:
+    """The whole latent, plus multi-scale statistics of the latent map (per-location vectors, patches)."""
+    return [drift_features.as_group(z.flatten(1))] + drift_features.map_features(z)
+
+
+class DriftLatentRecipe(Recipe):
+    kind = "drift-latent"
+
+    def defaults(self, dataset: str) -> dict:
+        cifar = dataset == "cifar10"
+        c, h, _ = data.SHAPES.get(dataset, (3, 32, 32))
+        return {"seed": 0, "steps": 3000, "batch_size": 256, "positives": 256, "lr": 1e-3, "warmup": 200,
+                "clip": 2.0, "ema": 0.999, "betas": [0.9, 0.95], "weight_decay": 0.0, "ckpt_every": 100,
+                "log_every": 20, "train_limit": 0, "noise_dim": 64, "width": 96 if cifar else 64,
+                "channels": c, "size": h, "temperatures": [0.02, 0.05, 0.2], "eval_samples": 10_000,
+                "latent_channels": 0, "ae_width": 0}
+
+    def initialise(self, model: LatentGenerator, config: dict) -> None:
+        """Copy the shipped autoencoder's weights into the (frozen) decoder half of the model."""
+        from ..models import load_trained
+
+        autoencoder, _, label = load_trained("autoencoder", config["dataset"])
+        model.autoencoder.load_state_dict(autoencoder.state_dict())
+        config["autoencoder"] = label
+
+    def configure(self, config: dict) -> None:
+        """Latent shape and decoder width come from the shipped autoencoder's config."""
+        from ..checkpoint import read_config
+        from ..models import weights_path
+
+        if not config["latent_channels"]:
+            ae = read_config(weights_path("autoencoder", config["dataset"]))
+            config["latent_channels"], config["ae_width"] = ae["latent_channels"], ae["width"]
+
+    def build(self, config: dict) -> LatentGenerator:
+        return LatentGenerator(config["channels"], config["size"], config["latent_channels"], config["ae_width"],
+                               config["noise_dim"], config["width"])
+
+    def setup(self, config, data_root, dist):
+        env = super().setup(config, data_root, dist)
+        from ..models import load_trained
+
+        encoder, _, _ = load_trained("autoencoder", config["dataset"])
+        with torch.no_grad():
+            env["latents"] = torch.cat([encoder.encode(chunk.float() / 255.0) for chunk in env["images"].split(1000)])
+        return env
+
+    def loss(self, model, env, step, generator, dist):
+        config = env["config"]
+        noise = torch.randn(local_batch(config, dist), config["noise_dim"], generator=generator)
+        idx = torch.randint(len(env["latents"]), (max(1, config["positives"] // dist.world),), generator=generator)
+        generated = model(noise, decode=False)  # through __call__, so DistributedDataParallel syncs gradients
+        loss, info = drift_loss(latent_features(generated), latent_features(env["latents"][idx]),
+                                tuple(config["temperatures"]))
+        return loss, {k: round(v, 5) for k, v in info.items() if k.startswith("f0_")}
+
+    @torch.no_grad()
+    def evaluate(self, model, env, config) -> dict:
+        from ..evaluation import generator_report
+
+        return generator_report(model, config["dataset"], env["data_root"], n=config["eval_samples"])

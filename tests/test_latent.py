@@ -1,0 +1,32 @@
+"""Latent-space drifting: a tiny autoencoder, a tiny latent generator on it, latent optimisation through both."""
+
+import torch
+
+from invdrift import operators, train
+from invdrift.checkpoint import read_config
+from invdrift.models import load_trained
+from invdrift.solvers import registry
+from invdrift.solvers.base import Context
+
+
+def test_latent_generator_trains_on_a_frozen_autoencoder_and_restores(tmp_path, data_root, monkeypatch):
+    monkeypatch.setenv("INVDRIFT_CHECKPOINTS", str(tmp_path))
+    small = {"batch_size": 16, "steps": 4, "train_limit": 256, "log_every": 2, "ckpt_every": 50, "warmup": 1}
+    train.train("autoencoder", "mnist", small | {"width": 8, "latent_channels": 2}, tmp_path / "ae", tmp_path,
+                data_root, progress=False)
+    autoencoder, _, ae_label = load_trained("autoencoder", "mnist", tmp_path)
+    path = train.train("drift-latent", "mnist", small | {"width": 8, "positives": 16, "eval_samples": 64},
+                       tmp_path / "dl", tmp_path, data_root, progress=False)
+    config = read_config(path)
+    assert config["autoencoder"] == ae_label and config["latent_channels"] == 2 and config["ae_width"] == 8
+    generator, _, _ = load_trained("drift-latent", "mnist", tmp_path)
+    decoder = {k: v for k, v in generator.state_dict().items() if k.startswith("autoencoder.")}
+    assert all(torch.equal(v, autoencoder.state_dict()[k.removeprefix("autoencoder.")]) for k, v in decoder.items())
+    noise = torch.randn(3, config["noise_dim"])
+    assert generator(noise, decode=False).shape == (3, 2, 7, 7) and generator(noise).shape == (3, 1, 28, 28)
+    op = operators.make("inpaint_box", (1, 28, 28)).for_images([0, 1], 0)
+    y = op.measure(torch.rand(2, 1, 28, 28), [0, 1])
+    solver = registry.build("drift-opt-latent", Context("mnist", data_root, tmp_path), op)
+    solver.solve.steps, solver.solve.restarts = 3, 2
+    out = solver(y, op)
+    assert out.shape == (2, 1, 28, 28) and torch.isfinite(out).all() and torch.equal(out, solver(y, op))
