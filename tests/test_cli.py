@@ -63,8 +63,10 @@ def test_console_entry_point_help():
 def test_speed_reports_ratios_in_one_run(capsys, data_root):
     from invdrift.speed import measure_speed
 
-    rows = measure_speed("mnist", "denoise", ["pinv", "wiener"], n=32, repeats=1, data_root=data_root)
-    assert [r["method"] for r in rows] == ["pinv", "wiener"] and rows[0]["ratio_to_first"] == 1.0
-    assert all(r["images_per_s"] > 0 for r in rows)
+    rows = measure_speed("mnist", "denoise", ["pinv", "wiener@8"], n=32, repeats=1, data_root=data_root)
+    assert [r["method"] for r in rows] == ["pinv", "wiener@8"] and rows[0]["ratio_to_first"] == 1.0
+    assert all(r["images_per_s"] > 0 for r in rows) and [r["n"] for r in rows] == [32, 8]
+    code, _, err = run_cli(["speed", "--methods", "pinv,wiener@x", "--data-root", str(data_root)], capsys)
+    assert code == 2 and "positive integer" in err
     code, _, err = run_cli(["speed", "--methods", "gen:nothing", "--data-root", str(data_root)], capsys)
     assert code == 2 and "unknown method" in err

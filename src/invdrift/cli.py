@@ -134,7 +134,8 @@ def cmd_speed(args: argparse.Namespace) -> None:
                          args.n, args.repeats, args.data_root, Path(args.checkpoints or default_checkpoints()))
     print(f"{args.dataset} {args.task}, batch {args.n}, median of {args.repeats} interleaved rounds; {rows[0]['machine']}")
     for row in rows:
-        print(f"  {row['method']:18s} {row['images_per_s']:10.1f} images/s   ×{row['ratio_to_first']:.3g} vs {rows[0]['method']}")
+        print(f"  {row['method']:18s} {row['images_per_s']:10.1f} images/s (batch {row['n']})   "
+              f"×{row['ratio_to_first']:.3g} vs {rows[0]['method']}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -239,7 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", default="mnist")
     p.add_argument("--task", default="denoise")
     p.add_argument("--methods", required=True,
-                   help="comma list of restoration methods and/or gen:drift, gen:ddpm, gen:ddim50")
+                   help="comma list of restoration methods and/or gen:drift, gen:drift-latent, gen:ddpm, "
+                        "gen:ddim50; METHOD@B times it on a batch of B instead of --n (for slow methods)")
     p.add_argument("--n", type=int, default=256, help="batch size (default 256)")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--checkpoints", default=None, help="folder of shipped weights")

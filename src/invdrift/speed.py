@@ -1,7 +1,8 @@
 """Speed as a ratio measured in one run: methods timed interleaved on the same inputs.
 
 Restoration methods are timed on the protocol's measurements of test images; `gen:drift`,
-`gen:ddpm` (1000-step ancestral) and `gen:ddim50` time unconditional generation.
+`gen:drift-latent`, `gen:ddpm` (1000-step ancestral) and `gen:ddim50` time unconditional generation.
+`METHOD@B` times a slow method on a smaller batch B (images/s stays comparable).
 """
 
 from __future__ import annotations
@@ -38,14 +39,28 @@ def _runner(name: str, ctx: Context, batch: bench.Batch) -> Callable[[], None]:
     return lambda: solver(batch.y, batch.op)
 
 
+def _batch_size(spec: str, default: int) -> int:
+    """B of 'METHOD@B', else the default batch."""
+    if "@" not in spec:
+        return default
+    try:
+        size = int(spec.split("@", 1)[1])
+    except ValueError:
+        size = 0
+    if size < 1:
+        raise InvdriftError(f"{spec!r}: the batch after @ must be a positive integer")
+    return size
+
+
 def measure_speed(dataset: str, task: str, methods: list[str], n: int = 256, repeats: int = 3,
                   data_root=None, checkpoints=None) -> list[dict]:
     """Images per second of each method (median over `repeats` interleaved rounds) and ratios to the first."""
     torch.set_num_threads(os.cpu_count() or 1)
-    x, _ = data.load_slice(dataset, "test", 0, n, data_root)
-    batch = bench.measure_slice(x, 0, task, 0, n)[0]
+    sizes = {m: _batch_size(m, n) for m in methods}
+    x, _ = data.load_slice(dataset, "test", 0, max(sizes.values()), data_root)
     ctx = Context(dataset, data_root, checkpoints or default_checkpoints())
-    runners = {m: _runner(m, ctx, batch) for m in methods}
+    runners = {m: _runner(m.split("@")[0], ctx, bench.measure_slice(x[:sizes[m]], 0, task, 0, sizes[m])[0])
+               for m in methods}
     times: dict[str, list[float]] = {m: [] for m in methods}
     with torch.no_grad():
         for run in runners.values():  # warm-up
@@ -56,10 +71,10 @@ def measure_speed(dataset: str, task: str, methods: list[str], n: int = 256, rep
                 run()
                 times[name].append(time.perf_counter() - start)
     machine = describe()
-    first = n / statistics.median(times[methods[0]])
+    first = sizes[methods[0]] / statistics.median(times[methods[0]])
     out = []
     for name in methods:
-        rate = n / statistics.median(times[name])
-        out.append({"method": name, "images_per_s": rate, "ratio_to_first": rate / first, "n": n,
+        rate = sizes[name] / statistics.median(times[name])
+        out.append({"method": name, "images_per_s": rate, "ratio_to_first": rate / first, "n": sizes[name],
                     "repeats": repeats, "machine": machine})
     return out
