@@ -30,3 +30,12 @@ def test_latent_generator_trains_on_a_frozen_autoencoder_and_restores(tmp_path, 
     solver.solve.steps, solver.solve.restarts = 3, 2
     out = solver(y, op)
     assert out.shape == (2, 1, 28, 28) and torch.isfinite(out).all() and torch.equal(out, solver(y, op))
+    path = train.train("drift-cond-latent", "mnist", small | {"width": 8}, tmp_path / "dcl", tmp_path, data_root,
+                       progress=False)
+    assert read_config(path)["autoencoder"] == ae_label
+    for name in ("drift-cond-latent", "drift-cond-latent-mean8"):
+        solver = registry.build(name, Context("mnist", data_root, tmp_path), op)
+        out = solver(y, op)
+        assert out.shape == (2, 1, 28, 28) and torch.isfinite(out).all()
+        assert (out * op.mask - y * op.mask).abs().max() < 1e-6  # observed pixels kept (hard consistency)
+    assert solver.nfe == 8

@@ -7,9 +7,10 @@ from .base import Recipe
 from .classifier import ClassifierRecipe
 from .ddpm import DDPMRecipe
 from .drift import DriftRecipe
+from .drift_cond_latent import DriftCondLatentRecipe
 from .drift_latent import DriftLatentRecipe
 from .restorer import DriftCondRecipe, RegressionRecipe
 
 RECIPES: dict[str, Recipe] = {r.kind: r for r in (
     ClassifierRecipe(), DriftRecipe(), DriftCondRecipe(), RegressionRecipe(), DDPMRecipe(), AutoencoderRecipe(),
-    DriftLatentRecipe())}
+    DriftLatentRecipe(), DriftCondLatentRecipe())}

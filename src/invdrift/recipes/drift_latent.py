@@ -17,7 +17,28 @@ def latent_features(z: torch.Tensor) -> list[torch.Tensor]:
     return [drift_features.as_group(z.flatten(1))] + drift_features.map_features(z)
 
 
-class DriftLatentRecipe(Recipe):
+class LatentRecipe(Recipe):
+    """A recipe whose model holds a frozen copy of the shipped autoencoder (`model.autoencoder`)."""
+
+    def initialise(self, model, config: dict) -> None:
+        """Copy the shipped autoencoder's weights into the frozen part of the model."""
+        from ..models import load_trained
+
+        autoencoder, _, label = load_trained("autoencoder", config["dataset"])
+        model.autoencoder.load_state_dict(autoencoder.state_dict())
+        config["autoencoder"] = label
+
+    def configure(self, config: dict) -> None:
+        """Latent shape and autoencoder width come from the shipped autoencoder's config."""
+        from ..checkpoint import read_config
+        from ..models import weights_path
+
+        if not config["latent_channels"]:
+            ae = read_config(weights_path("autoencoder", config["dataset"]))
+            config["latent_channels"], config["ae_width"] = ae["latent_channels"], ae["width"]
+
+
+class DriftLatentRecipe(LatentRecipe):
     kind = "drift-latent"
 
     def defaults(self, dataset: str) -> dict:
@@ -28,23 +49,6 @@ class DriftLatentRecipe(Recipe):
                 "log_every": 20, "train_limit": 0, "noise_dim": 64, "width": 96 if cifar else 64,
                 "channels": c, "size": h, "temperatures": [0.02, 0.05, 0.2], "eval_samples": 10_000,
                 "latent_channels": 0, "ae_width": 0}
-
-    def initialise(self, model: LatentGenerator, config: dict) -> None:
-        """Copy the shipped autoencoder's weights into the (frozen) decoder half of the model."""
-        from ..models import load_trained
-
-        autoencoder, _, label = load_trained("autoencoder", config["dataset"])
-        model.autoencoder.load_state_dict(autoencoder.state_dict())
-        config["autoencoder"] = label
-
-    def configure(self, config: dict) -> None:
-        """Latent shape and decoder width come from the shipped autoencoder's config."""
-        from ..checkpoint import read_config
-        from ..models import weights_path
-
-        if not config["latent_channels"]:
-            ae = read_config(weights_path("autoencoder", config["dataset"]))
-            config["latent_channels"], config["ae_width"] = ae["latent_channels"], ae["width"]
 
     def build(self, config: dict) -> LatentGenerator:
         return LatentGenerator(config["channels"], config["size"], config["latent_channels"], config["ae_width"],

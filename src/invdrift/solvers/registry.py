@@ -53,6 +53,10 @@ for _name in ("sdedit", "scoreald", "dps"):
                     weights=("ddpm-{dataset}.safetensors",), demo=False))
 register(Method("drift-opt", generative.build_drift_opt("drift"), group="drifting",
                 weights=("drift-{dataset}.safetensors",), demo=False))
+register(Method("drift-cond-latent", generative.build_restorer("drift-cond-latent"), group="latent",
+                weights=("drift-cond-latent-{dataset}.safetensors",)))
+register(Method("drift-cond-latent-mean8", generative.build_restorer("drift-cond-latent", samples=8), group="latent",
+                weights=("drift-cond-latent-{dataset}.safetensors",)))
 register(Method("drift-opt-latent", generative.build_drift_opt("drift-latent"), group="latent",
                 weights=("drift-latent-{dataset}.safetensors",), demo=False))
 
@@ -60,7 +64,7 @@ GROUPS = {"classical": ("pinv", "bicubic", "wiener", "tikhonov"),
           "learned": ("regression",),
           "drifting": ("drift-cond", "drift-cond-mean8", "drift-opt"),
           "diffusion": ("tweedie", "sdedit", "scoreald", "dps"),
-          "latent": ("drift-opt-latent",)}
+          "latent": ("drift-cond-latent", "drift-cond-latent-mean8", "drift-opt-latent")}
 
 
 def resolve(names: str) -> list[str]:
