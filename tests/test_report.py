@@ -1,0 +1,51 @@
+"""The report: key table and pixel-vs-latent table from rows, and a full report from shipped classical weights."""
+
+import shutil
+from pathlib import Path
+
+from invdrift import bench, report
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _row(task, method, psnr, n=1000, **extra):
+    return {"dataset": "mnist", "task": task, "method": method, "n": n, "psnr": psnr, "ssim": 0.5, "fd": 10.0,
+            "images_per_s": 100.0, "nfe": 1} | extra
+
+
+def test_key_table_marks_rows_on_fewer_images():
+    rows = [_row("deblur", "wiener", 18.9), _row("deblur", "tikhonov", 18.5), _row("deblur", "dps", 20.1, n=200),
+            _row("deblur", "drift-cond", 19.5)]
+    lines = report.key_table(rows, "mnist")
+    assert lines[0] == "| task | best classical | drift-cond | dps |"
+    assert lines[2] == "| deblur | wiener 18.90 / 10 | 19.50 / 10 | 20.10 / 10* |"
+
+
+def test_latent_comparison_puts_pixel_and_latent_side_by_side(tmp_path):
+    rows = [_row("sr4", "drift-cond", 17.0), _row("sr4", "drift-cond-latent", 16.0), _row("sr4", "drift-opt", 15.0)]
+    lines = report.latent_comparison(rows, "mnist", tmp_path)
+    assert [line.split("|")[2:4] for line in lines[2:]] == [[" drift-cond ", " pixel "],
+                                                           [" drift-cond-latent ", " latent "]]
+    assert lines[2].endswith("| — |")  # no weights in tmp_path: training time unknown
+    assert report.latent_comparison(rows[:1], "mnist", tmp_path) == []
+
+
+def test_report_from_classical_rows(tmp_path, data_root):
+    checkpoints = tmp_path / "checkpoints"
+    checkpoints.mkdir()
+    for suffix in (".safetensors", ".json"):
+        for kind in ("classical-mnist", "classifier-mnist"):
+            shutil.copy(ROOT / "checkpoints" / f"{kind}{suffix}", checkpoints)
+    results = tmp_path / "results"
+    bench.bench(["mnist"], ["denoise", "inpaint_box"], ["pinv", "wiener", "tikhonov"], n=16, offset=0, seed=0,
+                out=results, data_root=data_root, checkpoints=checkpoints, progress=False)
+    path = report.write_report(tmp_path / "report", results, data_root, checkpoints, n_grid=16)
+    text = path.read_text()
+    assert "| denoise | wiener | 16 |" in text and "### inpaint_box: successes and failures" in text
+    for image in ("grid-mnist-denoise.png", "grid-mnist-inpaint_box.png", "speed-mnist.png", "perception-mnist.png"):
+        assert (path.parent / image).is_file() and f"({image})" in text
+    assert "<table>" in (path.parent / "report.html").read_text()
+    readme = tmp_path / "README.md"
+    readme.write_text("# x\n")
+    report.update_readme(readme, path, results)
+    assert "| denoise | wiener" in readme.read_text() and report.README_END in readme.read_text()
