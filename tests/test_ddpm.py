@@ -103,10 +103,25 @@ def test_tuning_on_train_is_recorded_and_used(tmp_path, data_root):
     record = json.loads(path.read_text())
     chosen = record["methods"]["dps"]["deblur"]
     assert chosen["value"] in GRIDS["dps"][1] and len(chosen["train_psnr"]) == len(GRIDS["dps"][1])
-    assert chosen["train_psnr"][str(chosen["value"])] == max(chosen["train_psnr"].values())
+    assert chosen["train_psnr"][str(chosen["value"])] == max(v for v in chosen["train_psnr"].values() if v is not None)
     solver = registry.build("dps", Context("mnist", data_root, tmp_path), operators.make("deblur", (1, 28, 28)))
     assert solver.solve.zeta == chosen["value"] and solver.nfe == 40
     record["ddpm"] = "another.safetensors@0000"
     path.write_text(json.dumps(record))
     with pytest.raises(InvdriftError, match="re-run"):
         registry.build("dps", Context("mnist", data_root, tmp_path), operators.make("deblur", (1, 28, 28)))
+
+
+def test_a_diverging_setting_is_never_chosen():
+    from invdrift.solvers.base import Context
+    from invdrift.solvers.tuning import tune_on_train
+
+    class Images(Context):
+        def train_images(self, limit=10_000):
+            return torch.rand(4, 1, 8, 8)
+
+    def make_solver(value):  # value 3 diverges (NaN); value 1 returns the noisy image, 0 a black one
+        return lambda y, op: y * value if value != 3 else y * float("nan")
+
+    best, scores = tune_on_train(Images("mnist"), operators.make("denoise", (1, 8, 8)), make_solver, [3, 0, 1])
+    assert best == 1 and scores[3] == float("-inf") and scores[0] < scores[1]

@@ -7,6 +7,7 @@ the mean train PSNR of every value and the chosen one, tied to the DDPM file it 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from ..errors import InvdriftError
@@ -73,7 +74,8 @@ def tune(ctx: Context, methods: list[str], tasks: list[str], images: int, comman
                 return DiffusionSolver(model, schedule, method, seed=ctx.seed, **(DEFAULTS[method] | {param: value}))
             best, scores = tune_on_train(ctx, make(task, shape), make_solver, grid, images)
             record["methods"].setdefault(method, {})[task] = {
-                "param": param, "value": best, "train_psnr": {str(k): round(v, 3) for k, v in scores.items()}}
+                "param": param, "value": best,
+                "train_psnr": {str(k): round(v, 3) if math.isfinite(v) else None for k, v in scores.items()}}
             progress(f"{ctx.dataset} {task} {method}: {param}={best} "
                      f"({', '.join(f'{k}: {v:.2f} dB' for k, v in scores.items())})")
     record |= {"images": f"first {images} train images", "seed": ctx.seed, "command": command}

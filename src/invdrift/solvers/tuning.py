@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Callable, Iterable
 
 import torch
@@ -13,7 +14,10 @@ from .base import Context, SolveFn
 
 def tune_on_train(ctx: Context, op: Operator, make_solver: Callable[[float], SolveFn], grid: Iterable[float],
                   images: int | None = None) -> tuple[float, dict[float, float]]:
-    """The grid value whose solver has the best mean PSNR on the first train images, and all scores."""
+    """The grid value whose solver has the best mean PSNR on the first train images, and all scores.
+
+    A value whose solver diverges (non-finite PSNR) scores −inf and is never chosen.
+    """
     x = ctx.train_images(images or ctx.tuning_images)
     indices = list(range(len(x)))
     bound = op.for_images(indices, ctx.seed)
@@ -21,5 +25,6 @@ def tune_on_train(ctx: Context, op: Operator, make_solver: Callable[[float], Sol
     scores = {}
     for value in grid:
         with torch.no_grad():
-            scores[value] = psnr(make_solver(value)(y, bound).clamp(0, 1), x).mean().item()
+            score = psnr(make_solver(value)(y, bound).clamp(0, 1), x).mean().item()
+        scores[value] = score if math.isfinite(score) else -math.inf
     return max(scores, key=scores.get), scores
