@@ -19,6 +19,7 @@ def run_cli(args, capsys):
     (["bench", "--methods", "magic"], "unknown method"),
     (["bench", "--task", "denoise", "--methods", "bicubic"], "applies"),
     (["bench", "--n", "20000"], "outside"),
+    (["bench", "--threads", "0"], "--threads"),
     (["train", "nonsense"], "unknown model kind"),
     (["train", "classifier", "--set", "bogus=1"], "unknown setting"),
 ])
@@ -70,3 +71,17 @@ def test_speed_reports_ratios_in_one_run(capsys, data_root):
     assert code == 2 and "positive integer" in err
     code, _, err = run_cli(["speed", "--methods", "gen:nothing", "--data-root", str(data_root)], capsys)
     assert code == 2 and "unknown method" in err
+
+
+def test_bench_threads_are_named_in_the_machine_column(capsys, tmp_path, data_root, monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    out = tmp_path / "res"
+    code, _, _ = run_cli(["bench", "--dataset", "mnist", "--task", "denoise", "--methods", "pinv", "--n", "8",
+                          "--threads", "1", "--out", str(out), "--data-root", str(data_root)], capsys)
+    assert code == 0
+    (row,) = json.loads((out / "results.json").read_text())["rows"]
+    assert row["machine"].startswith("4 cores (1 thread used), ")
+    code, _, _ = run_cli(["bench", "--dataset", "mnist", "--task", "denoise", "--methods", "pinv", "--n", "8",
+                          "--out", str(out), "--data-root", str(data_root)], capsys)
+    (row,) = json.loads((out / "results.json").read_text())["rows"]
+    assert row["machine"].startswith("4 cores, ")

@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import math
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ from tqdm import tqdm
 from . import data, metrics, operators
 from .errors import InvdriftError
 from .fileio import write_text_atomic
-from .machine import describe
+from .machine import compute_threads, describe
 from .realism import fd_for
 from .solvers import registry
 from .solvers.base import Context
@@ -49,9 +48,10 @@ def measure_slice(x: torch.Tensor, offset: int, task: str, seed: int, batch_size
     return batches
 
 
-def run_method(solver, batches: list[Batch], progress: str | None = None) -> tuple[torch.Tensor, float]:
+def run_method(solver, batches: list[Batch], progress: str | None = None,
+               threads: int | None = None) -> tuple[torch.Tensor, float]:
     """Restore every batch; returns the estimates and the wall time after one warm-up batch."""
-    torch.set_num_threads(os.cpu_count() or 1)
+    torch.set_num_threads(compute_threads(threads))
     first = batches[0]
     warm = min(8, len(first.indices))
     outputs = []
@@ -136,8 +136,12 @@ def perceptual(x_hat: torch.Tensor, x: torch.Tensor, model) -> float | None:
 
 def bench(datasets: list[str], tasks: list[str], methods: list[str], n: int = 1000, offset: int = 0,
           seed: int = 0, out: Path = Path("results"), data_root=None, batch_size: int = 256,
-          checkpoints: Path = Path("checkpoints"), progress: bool = True, lpips_weights=None) -> list[dict]:
-    """Run the protocol and write the results; returns the new rows."""
+          checkpoints: Path = Path("checkpoints"), progress: bool = True, lpips_weights=None,
+          threads: int | None = None) -> list[dict]:
+    """Run the protocol and write the results; returns the new rows.
+
+    Timings use all cores (the protocol's rule) unless `threads` asks for fewer; the row's machine says so.
+    """
     from .lpips import load_lpips, weights_file
 
     lpips_path = weights_file(lpips_weights)
@@ -151,7 +155,8 @@ def bench(datasets: list[str], tasks: list[str], methods: list[str], n: int = 10
     pairs = [(t, m) for t in tasks for m in methods if t in registry.METHODS[m].tasks]
     if not pairs:
         raise InvdriftError(f"none of {', '.join(methods)} applies to {', '.join(tasks)}")
-    machine = describe()
+    threads = compute_threads(threads)
+    machine = describe(threads)
     rows = []
     for name in datasets:
         x, _ = data.load_slice(name, "test", offset, n, data_root)
@@ -161,7 +166,7 @@ def bench(datasets: list[str], tasks: list[str], methods: list[str], n: int = 10
             for method in [m for t, m in pairs if t == task]:
                 solver = registry.build(method, ctx, batches[0].op)
                 label = f"{name} {task} {method}" if progress else None
-                x_hat, elapsed = run_method(solver, batches, label)
+                x_hat, elapsed = run_method(solver, batches, label, threads)
                 x_hat = x_hat.clamp(0, 1)
                 per_image = score(x_hat, batches)
                 row = {"dataset": name, "task": task, "method": method, "n": n, "offset": offset,

@@ -25,7 +25,7 @@ def cmd_bench(args: argparse.Namespace) -> None:
                        _split(args.task, operators.TASKS), methods, n=args.n,
                        offset=args.offset, seed=args.seed, out=Path(args.out), data_root=args.data_root,
                        batch_size=args.batch_size, checkpoints=Path(args.checkpoints or default_checkpoints()),
-                       lpips_weights=args.lpips_weights)
+                       lpips_weights=args.lpips_weights, threads=args.threads)
     print(f"{len(rows)} rows written to {Path(args.out) / 'results.md'} (also .csv, .json)")
 
 
@@ -176,6 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="results", help="output folder (default results/)")
     p.add_argument("--lpips-weights", default=None,
                    help="LPIPS weights (AlexNet + linear heads, safetensors; else $INVDRIFT_LPIPS; else missing)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="CPU threads for the timed runs (default: all cores, as the protocol says; "
+                        "fewer are recorded in the machine column)")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("train", help="train a model (resumes from --run-dir; torchrun-ready)",

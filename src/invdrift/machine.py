@@ -19,7 +19,21 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def describe() -> str:
-    """E.g. '2 cores, AMD EPYC 7B13, no GPU, torch 2.13.0+cpu'."""
+def describe(threads: int | None = None) -> str:
+    """E.g. '2 cores, AMD EPYC 7B13, no GPU, torch 2.13.0+cpu'; names the thread count when it is not all cores."""
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
-    return f"{os.cpu_count()} cores, {cpu_model()}, {gpu}, torch {torch.__version__}"
+    cores = os.cpu_count() or 1
+    used = f" ({threads} thread{'s' if threads > 1 else ''} used)" if threads and threads < cores else ""
+    return f"{cores} cores{used}, {cpu_model()}, {gpu}, torch {torch.__version__}"
+
+
+def compute_threads(requested: int | None = None) -> int:
+    """Threads for timed work: all cores (the protocol's rule) unless fewer are asked for."""
+    cores = os.cpu_count() or 1
+    if requested is None:
+        return cores
+    if requested < 1:
+        from .errors import InvdriftError
+
+        raise InvdriftError(f"--threads must be at least 1, got {requested}")
+    return min(requested, cores)
