@@ -76,6 +76,10 @@ def make_case(case: str, tmp_path, digits):
         return digits, ["--task", "sr2"]
     elif case == "method_not_for_task":
         return digits, ["--method", "bicubic"]
+    elif case == "samples_of_a_deterministic_method":
+        return digits, ["--method", "wiener", "--samples", "4"]
+    elif case == "zero_samples":
+        return digits, ["--method", "drift-cond", "--samples", "0"]
     elif case == "missing_weights":
         return digits, ["--method", "drift-cond", "--checkpoints", str(tmp_path / "no-weights")]
     return bad, []
@@ -83,7 +87,8 @@ def make_case(case: str, tmp_path, digits):
 
 CASES = ["wrong_size", "wrong_channels", "nan", "out_of_range", "clean_out_of_range", "empty_file", "not_an_image",
          "empty_folder", "missing_input", "unknown_method", "unknown_task", "unknown_dataset", "missing_mask",
-         "sr_wrong_size", "method_not_for_task", "missing_weights"]
+         "sr_wrong_size", "method_not_for_task", "missing_weights", "samples_of_a_deterministic_method",
+         "zero_samples"]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -102,3 +107,19 @@ def test_refuses_to_overwrite_inputs(digits, capsys):
     code, _, err = run(["--task", "denoise", "--in", str(digits), "--out", str(digits), "--simulate"], capsys)
     assert code == 2 and "overwrite" in err
     assert {p.name: p.read_bytes() for p in digits.iterdir()} == before
+
+
+def test_posterior_samples_and_their_mean(digits, tmp_path, capsys):
+    out = tmp_path / "out"
+    code, stdout, _ = run(["--task", "inpaint_box", "--in", str(digits), "--out", str(out), "--method", "drift-cond",
+                           "--simulate", "--samples", "4"], capsys)
+    assert code == 0 and "PSNR" in stdout
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted([f"d{i}.png" for i in range(3)] + [f"d{i}_measured.png" for i in range(3)]
+                           + [f"d{i}_sample{k}.png" for i in range(3) for k in range(1, 5)])
+    draws = np.stack([np.asarray(Image.open(out / f"d0_sample{k}.png"), np.float64) for k in range(1, 5)])
+    mean = np.asarray(Image.open(out / "d0.png"), np.float64)
+    assert np.abs(draws.mean(0) - mean).max() <= 2.0  # the mean of the draws, up to 8-bit rounding
+    hole = np.zeros((28, 28), bool)
+    hole[7:21, 7:21] = True
+    assert draws.std(0)[hole].mean() > draws.std(0)[~hole].mean()  # samples differ where y says nothing

@@ -103,7 +103,8 @@ def cmd_restore(args: argparse.Namespace) -> None:
 
     written = run_restore(Path(args.inputs), Path(args.out), args.task, args.method, args.dataset,
                           Path(args.checkpoints or default_checkpoints()), simulate=args.simulate,
-                          mask=Path(args.mask) if args.mask else None, seed=args.seed, data_root=args.data_root)
+                          mask=Path(args.mask) if args.mask else None, seed=args.seed, data_root=args.data_root,
+                          samples=args.samples)
     print(f"wrote {len(written)} file(s) to {Path(args.out)}")
 
 
@@ -212,6 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mask", default=None, help="observed-pixel mask image for inpaint_random (white = observed)")
     p.add_argument("--simulate", action="store_true", help="inputs are clean images: degrade, restore, report PSNR")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--samples", type=int, default=1, metavar="K",
+                   help="drift-cond / drift-cond-latent: draw K posterior samples, write each as NAME_sampleK.png "
+                        "and their mean (an MMSE-like estimate) as NAME.png")
     p.add_argument("--checkpoints", default=None, help="folder of shipped weights")
     p.set_defaults(func=cmd_restore)
 

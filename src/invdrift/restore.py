@@ -17,8 +17,10 @@ import torch
 from . import data, metrics, operators
 from .errors import InvdriftError
 from .figures import save_png
+from .models import load_trained
 from .solvers import registry
 from .solvers.base import Context
+from .solvers.generative import STOCHASTIC_RESTORERS, posterior_draws
 
 MEASUREMENT_RANGE = (-0.5, 1.5)
 
@@ -93,18 +95,29 @@ def _encode(image: torch.Tensor) -> "Image.Image":
 
 
 def run_restore(source: Path, out: Path, task: str, method: str, dataset: str, checkpoints: Path,
-                simulate: bool = False, mask: Path | None = None, seed: int = 0, data_root=None) -> list[Path]:
-    """Validate all inputs, restore, then write OUT/<name>.png (and <name>_measured.png with --simulate)."""
+                simulate: bool = False, mask: Path | None = None, seed: int = 0, data_root=None,
+                samples: int = 1) -> list[Path]:
+    """Validate all inputs, restore, then write OUT/<name>.png (and <name>_measured.png with --simulate).
+
+    With `samples` K > 1 (drift-cond, drift-cond-latent) OUT/<name>.png is the mean of K posterior
+    samples and OUT/<name>_sample<k>.png holds each draw.
+    """
     if dataset not in data.SHAPES:
         raise InvdriftError(f"unknown dataset {dataset!r}: use one of {', '.join(data.SHAPES)}")
     names = registry.resolve(method)
     if len(names) != 1:
         raise InvdriftError("restore takes exactly one method")
+    if samples < 1:
+        raise InvdriftError(f"--samples must be at least 1, got {samples}")
+    if samples > 1 and names[0] not in STOCHASTIC_RESTORERS:
+        raise InvdriftError(f"--samples draws posterior samples of {' or '.join(STOCHASTIC_RESTORERS)}, "
+                            f"not of {names[0]}")
     shape = data.SHAPES[dataset]
     op = operators.make(task, shape)
     files, pixels = read_inputs(source)
     out = out.resolve()
     targets = [out / f"{p.stem}.png" for p in files] + ([out / f"{p.stem}_measured.png" for p in files] if simulate else [])
+    targets += [out / f"{p.stem}_sample{k + 1}.png" for p in files for k in range(samples if samples > 1 else 0)]
     inputs = {p.resolve() for p in files} | ({mask.resolve()} if mask else set())
     if any(t in inputs for t in targets) or (source.is_dir() and out == source.resolve()):
         raise InvdriftError(f"output folder {out} would overwrite the inputs; choose another --out")
@@ -123,13 +136,21 @@ def run_restore(source: Path, out: Path, task: str, method: str, dataset: str, c
             m = validate(m[:, :1], (1, *shape[1:]), "mask", (0.0, 1.0))
             bound = op.with_mask((m[:1] > 0.5).float())
             y = y * bound.observed(y)
-    solver = registry.build(names[0], Context(dataset, data_root, checkpoints, seed), bound)
+    draws = None
     with torch.no_grad():
-        x_hat = solver(y, bound).clamp(0, 1)
+        if samples > 1:
+            model, _, _ = load_trained(names[0], dataset, checkpoints)
+            draws = posterior_draws(model, y, bound, samples, seed).clamp(0, 1)
+            x_hat = draws.mean(0)
+        else:
+            solver = registry.build(names[0], Context(dataset, data_root, checkpoints, seed), bound)
+            x_hat = solver(y, bound).clamp(0, 1)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for k, path in enumerate(files):
         written.append(save_png(_encode(x_hat[k]), out / f"{path.stem}.png"))
+        for j in range(len(draws) if draws is not None else 0):
+            written.append(save_png(_encode(draws[j, k]), out / f"{path.stem}_sample{j + 1}.png"))
         if simulate:
             written.append(save_png(_encode(bound.select(slice(k, k + 1)).pinv(y[k:k + 1])[0]),
                                     out / f"{path.stem}_measured.png"))

@@ -11,18 +11,24 @@ from .base import Context, Solver
 from .latent_opt import LatentOptimiser
 
 
-def build_restorer(kind: str, samples: int = 1):
-    """Builder for a trained conditional restorer; with samples > 1 the estimate is their mean.
+STOCHASTIC_RESTORERS = ("drift-cond", "drift-cond-latent")  # methods that draw posterior samples
 
-    For inpainting, observed pixels are kept from y in every sample (hard data consistency).
-    """
+
+def posterior_draws(model: torch.nn.Module, y: torch.Tensor, operator: Operator, samples: int,
+                    seed: int) -> torch.Tensor:
+    """`samples` restorations [K, N, C, H, W] of y; for inpainting the observed pixels are kept from y
+    in every draw (hard data consistency)."""
+    generator = torch.Generator().manual_seed(seed)
+    return keep_observed(model.restore(y, operator, samples, generator), y, operator)
+
+
+def build_restorer(kind: str, samples: int = 1):
+    """Builder for a trained conditional restorer; with samples > 1 the estimate is their mean."""
     def build(ctx: Context, op: Operator) -> Solver:
         model, _, label = load_trained(kind, ctx.dataset, ctx.checkpoints)
 
         def solve(y: torch.Tensor, operator: Operator) -> torch.Tensor:
-            generator = torch.Generator().manual_seed(ctx.seed)
-            draws = model.restore(y, operator, samples, generator)
-            return keep_observed(draws, y, operator).mean(0)
+            return posterior_draws(model, y, operator, samples, ctx.seed).mean(0)
         name = kind if samples == 1 else f"{kind}-mean{samples}"
         return Solver(name, solve, nfe=samples if model.stochastic else 1, checkpoint=label)
     return build
