@@ -49,3 +49,30 @@ def test_report_from_classical_rows(tmp_path, data_root):
     readme.write_text("# x\n")
     report.update_readme(readme, path, results)
     assert "| denoise | wiener" in readme.read_text() and report.README_END in readme.read_text()
+
+
+def test_methods_split_by_cost():
+    rows = [_row("deblur", "wiener", 18.9, nfe=0), _row("deblur", "drift-cond", 19.5, nfe=1),
+            _row("deblur", "dps", 20.1, nfe=2000), _row("deblur", "not-a-method", 1.0), _row("sr2", "pinv", 9.0)]
+    assert report.methods_by_cost(rows, "mnist", "deblur") == (["wiener", "drift-cond"], ["dps"])
+
+
+def test_slow_methods_are_pictured_on_the_picked_images_only(tmp_path, data_root, monkeypatch):
+    from PIL import Image
+
+    from invdrift import data
+    from invdrift.solvers.base import Context
+
+    calls = []
+    original = report._restore
+
+    def counting(name, ctx, y, op):
+        calls.append((name, len(y)))
+        return original(name, ctx, y, op)
+    monkeypatch.setattr(report, "_restore", counting)
+    x, _ = data.load_slice("mnist", "test", 0, 12, data_root)
+    ctx = Context("mnist", data_root, ROOT / "checkpoints")
+    quick, _ = report.qualitative("mnist", "sr4", ["pinv"], x, ctx, tmp_path / "a", count=2)
+    with_slow, _ = report.qualitative("mnist", "sr4", ["pinv"], x, ctx, tmp_path / "b", count=2, slow=["drift-opt"])
+    assert calls == [("pinv", 12), ("pinv", 12), ("drift-opt", 4)]
+    assert Image.open(with_slow).height > Image.open(quick).height

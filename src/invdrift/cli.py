@@ -111,7 +111,7 @@ def cmd_restore(args: argparse.Namespace) -> None:
 def cmd_report(args: argparse.Namespace) -> None:
     from .report import update_readme, write_report
 
-    path = write_report(Path(args.out), Path(args.results), args.data_root, args.checkpoints)
+    path = write_report(Path(args.out), Path(args.results), args.data_root, args.checkpoints, quick=args.quick)
     if args.readme:
         update_readme(Path(args.readme), path, Path(args.results))
     print(f"report: {path} and {path.with_suffix('.html')}")
@@ -226,6 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--results", default="results", help="folder with results.json (default results/)")
     p.add_argument("--out", default="report", help="output folder (default report/)")
     p.add_argument("--readme", default=None, help="also rewrite the Results block of this README")
+    p.add_argument("--quick", action="store_true",
+                   help="leave the slow methods (DPS, ScoreALD, SDEdit, drift-opt) out of the qualitative grids "
+                        "(by default they are run on the 8 pictured images only)")
     p.add_argument("--checkpoints", default=None, help="folder of shipped weights")
     p.set_defaults(func=cmd_report)
 

@@ -25,35 +25,40 @@ HEADLINE = ("drift-cond", "regression", "tikhonov")
 README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
 
 
-def quick_methods(rows: list[dict], dataset: str, task: str) -> list[str]:
-    names = [r["method"] for r in rows if r["dataset"] == dataset and r["task"] == task]
-    return [m for m in names if m in registry.METHODS and isinstance(_nfe(rows, dataset, task, m), int)
-            and _nfe(rows, dataset, task, m) <= QUICK_NFE]
-
-
-def _nfe(rows, dataset, task, method):
+def methods_by_cost(rows: list[dict], dataset: str, task: str) -> tuple[list[str], list[str]]:
+    """The task's benchmarked methods split into quick ones (≤ QUICK_NFE evaluations) and slow ones."""
+    quick, slow = [], []
     for r in rows:
-        if (r["dataset"], r["task"], r["method"]) == (dataset, task, method):
-            return r.get("nfe")
-    return None
+        if (r["dataset"], r["task"]) != (dataset, task) or r["method"] not in registry.METHODS:
+            continue
+        nfe = r.get("nfe")
+        (quick if isinstance(nfe, int) and nfe <= QUICK_NFE else slow).append(r["method"])
+    return quick, slow
+
+
+def _restore(name: str, ctx: Context, y: torch.Tensor, op: operators.Operator) -> torch.Tensor:
+    solver = registry.build(name, ctx, op)
+    with torch.no_grad():  # gradient-based solvers enable gradients themselves
+        return solver(y, op).clamp(0, 1)
 
 
 def qualitative(dataset: str, task: str, methods: list[str], x: torch.Tensor, ctx: Context, out: Path,
-                count: int = 4) -> tuple[Path, str]:
-    """Grid of the `count` best and worst images (by the reference method's PSNR) for every quick method."""
-    batches = bench.measure_slice(x, 0, task, ctx.seed, len(x))
-    b = batches[0]
-    estimates = {}
-    for name in methods:
-        solver = registry.build(name, ctx, b.op)
-        with torch.no_grad():
-            estimates[name] = solver(b.y, b.op).clamp(0, 1)
+                count: int = 4, slow: list[str] = ()) -> tuple[Path, str]:
+    """Grid of the `count` best and worst images (by the reference method's PSNR) for every method.
+
+    `methods` are run on the whole slice to find the best and worst images; `slow` methods (hundreds
+    of network evaluations) are run on the picked images only.
+    """
+    b = bench.measure_slice(x, 0, task, ctx.seed, len(x))[0]
+    estimates = {name: _restore(name, ctx, b.y, b.op) for name in methods}
     reference = next((m for m in HEADLINE if m in estimates), methods[0])
     scores = metrics.psnr(estimates[reference], x)
     order = scores.argsort()
     picks = torch.cat([order.flip(0)[:count], order[:count]])
     rows = [("truth", x[picks]), ("pinv(y)", b.op.pinv(b.y)[picks])]
     rows += [(name, est[picks]) for name, est in estimates.items()]
+    picked_op = b.op.select(picks)
+    rows += [(name, _restore(name, ctx, b.y[picks], picked_op)) for name in slow]
     title = f"{dataset} {task}: left {count} best, right {count} worst by {reference} PSNR"
     path = save_png(labelled_grid(rows, scale=2, title=title), out / f"grid-{dataset}-{task}.png")
     return path, reference
@@ -152,8 +157,11 @@ def latent_comparison(rows: list[dict], dataset: str, checkpoints: Path) -> list
 
 
 def write_report(out: Path, results: Path, data_root=None, checkpoints: Path | None = None,
-                 n_grid: int = 64) -> Path:
-    """Build the report from results/results.json and the shipped weights."""
+                 n_grid: int = 64, quick: bool = False) -> Path:
+    """Build the report from results/results.json and the shipped weights.
+
+    With `quick`, the qualitative grids leave out the slow methods (more than QUICK_NFE evaluations).
+    """
     rows = bench.load_rows(results)
     if not rows:
         raise InvdriftError(f"no results in {results}: run `invdrift bench … --out {results}` first")
@@ -174,9 +182,9 @@ def write_report(out: Path, results: Path, data_root=None, checkpoints: Path | N
                 md += [f"### {caption}", "", f"![{caption}]({path.name})", ""]
         x, _ = data.load_slice(dataset, "test", 0, n_grid, data_root)
         for task in dict.fromkeys(r["task"] for r in ds_rows):
-            methods = quick_methods(rows, dataset, task)
+            methods, slow = methods_by_cost(rows, dataset, task)
             if methods:
-                path, reference = qualitative(dataset, task, methods, x, ctx, out)
+                path, reference = qualitative(dataset, task, methods, x, ctx, out, slow=[] if quick else slow)
                 md += [f"### {task}: successes and failures", "", f"![{task}]({path.name})", ""]
             post = posterior_grid(dataset, task, x, ctx, out)
             if post:
