@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Rebuild results/ and report/ from the shipped weights (no training): the bench commands behind the
+# committed tables, then the report. Slow methods run on fewer test images (their n is in every row).
+# Usage: bash scripts/results.sh DATA_ROOT        (about 4 hours on 2 CPU cores, mostly DPS and ScoreALD)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA="${1:-${INVDRIFT_DATA:-../shared/data}}"
+B=".venv/bin/invdrift bench --data-root $DATA --out results"
+$B --dataset all --task all --methods classical,learned,drift-cond,drift-cond-mean8 --n 1000
+$B --dataset mnist --task denoise --methods tweedie --n 1000
+$B --dataset mnist --task all --methods sdedit --n 200
+$B --dataset mnist --task all --methods scoreald --n 100
+$B --dataset mnist --task all --methods dps --n 50
+$B --dataset mnist --task all --methods drift-opt --n 32
+.venv/bin/invdrift report --results results --out report --data-root "$DATA" --readme README.md
