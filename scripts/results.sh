@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rebuild results/ and report/ from the shipped weights (no training): the bench commands behind the
 # committed tables, then the report. Slow methods run on fewer test images (their n is in every row).
-# Usage: bash scripts/results.sh DATA_ROOT        (about 4 hours on 2 CPU cores, mostly DPS and ScoreALD)
+# Usage: bash scripts/results.sh DATA_ROOT        (roughly 1.5 hours on 2 CPU cores, mostly DPS at 0.24 images/s and ScoreALD)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA="${1:-${INVDRIFT_DATA:-../shared/data}}"
