@@ -7,6 +7,8 @@ import platform
 
 import torch
 
+from .errors import InvdriftError
+
 
 def cpu_model() -> str:
     try:
@@ -33,7 +35,5 @@ def compute_threads(requested: int | None = None) -> int:
     if requested is None:
         return cores
     if requested < 1:
-        from .errors import InvdriftError
-
         raise InvdriftError(f"--threads must be at least 1, got {requested}")
     return min(requested, cores)

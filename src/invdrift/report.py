@@ -21,7 +21,7 @@ from .solvers import registry
 from .solvers.base import Context
 from .solvers.generative import posterior_draws
 
-QUICK_NFE = 20  # methods cheaper than this are re-run for the qualitative grids
+QUICK_NFE = 20  # methods up to this cost are re-run on the whole grid slice; costlier ones on the picked images
 HEADLINE = ("drift-cond", "regression", "tikhonov")
 README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
 
