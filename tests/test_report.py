@@ -3,7 +3,7 @@
 import shutil
 from pathlib import Path
 
-from invdrift import bench, report
+from invdrift import bench, latent_report, report
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,11 +23,25 @@ def test_key_table_marks_rows_on_fewer_images():
 
 def test_latent_comparison_puts_pixel_and_latent_side_by_side(tmp_path):
     rows = [_row("sr4", "drift-cond", 17.0), _row("sr4", "drift-cond-latent", 16.0), _row("sr4", "drift-opt", 15.0)]
-    lines = report.latent_comparison(rows, "mnist", tmp_path)
+    lines = latent_report.latent_comparison(rows, "mnist", tmp_path)
     assert [line.split("|")[2:4] for line in lines[2:]] == [[" drift-cond ", " pixel "],
                                                            [" drift-cond-latent ", " latent "]]
     assert lines[2].endswith("| — |")  # no weights in tmp_path: training time unknown
-    assert report.latent_comparison(rows[:1], "mnist", tmp_path) == []
+    assert latent_report.latent_comparison(rows[:1], "mnist", tmp_path) == []
+
+
+def test_latent_conclusion_is_computed_from_rows_of_equal_n(tmp_path):
+    rows = [_row("sr4", "drift-cond", 17.0, fd=20.0, images_per_s=100.0),
+            _row("sr4", "drift-cond-latent", 18.0, fd=10.0, images_per_s=300.0),
+            _row("deblur", "drift-cond", 20.0, fd=5.0, images_per_s=100.0),
+            _row("deblur", "drift-cond-latent", 19.0, fd=8.0, images_per_s=100.0),
+            _row("sr2", "drift-cond", 30.0), _row("sr2", "drift-cond-latent", 10.0, n=50)]  # unequal n: left out
+    summary = latent_report.pair_summary(rows, "mnist", "drift-cond", "drift-cond-latent")
+    assert summary["tasks"] == 2 and summary["psnr_wins"] == 1 and summary["fd_wins"] == 1
+    assert abs(summary["psnr_delta"]) < 1e-12 and summary["speed_ratio"] == 2.0
+    (line,) = latent_report.conclusion(rows, "mnist", tmp_path)
+    assert "higher PSNR on 1 of 2 tasks (mean difference +0.00 dB)" in line and "2.00× the images/s" in line
+    assert latent_report.pair_summary(rows, "mnist", "drift-opt", "drift-opt-latent") is None
 
 
 def test_report_from_classical_rows(tmp_path, data_root):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from . import bench, data, metrics, operators
+from . import bench, data, latent_report, metrics, operators
 from .checkpoint import default_checkpoints
 from .errors import InvdriftError
 from .fileio import write_text_atomic
@@ -119,45 +119,6 @@ def _best_by_task(rows: list[dict], dataset: str) -> list[str]:
     return lines
 
 
-LATENT_PAIRS = (("drift-cond", "drift-cond-latent"), ("drift-cond-mean8", "drift-cond-latent-mean8"),
-                ("drift-opt", "drift-opt-latent"))
-TRAINED_BY = {"drift-cond": "drift-cond", "drift-cond-mean8": "drift-cond", "drift-opt": "drift",
-              "drift-cond-latent": "drift-cond-latent", "drift-cond-latent-mean8": "drift-cond-latent",
-              "drift-opt-latent": "drift-latent"}
-
-
-def _train_minutes(method: str, dataset: str, checkpoints: Path) -> str:
-    """Training time of the weights behind a method (the latent ones add the autoencoder's)."""
-    from .checkpoint import read_config
-
-    kinds = [TRAINED_BY[method]] + (["autoencoder"] if "latent" in method else [])
-    total = 0.0
-    for kind in kinds:
-        path = weights_path(kind, dataset, checkpoints)
-        if not path.is_file():
-            return "—"
-        total += read_config(path).get("train_seconds", 0.0)
-    return f"{total / 60:.0f}"
-
-
-def latent_comparison(rows: list[dict], dataset: str, checkpoints: Path) -> list[str]:
-    """Pixel vs latent drifting per task: PSNR, SSIM, fd, images/s and training minutes side by side."""
-    cell = {(r["task"], r["method"]): r for r in rows if r["dataset"] == dataset}
-    pairs = [(p, q) for p, q in LATENT_PAIRS if any(m == q for _, m in cell)]
-    if not pairs:
-        return []
-    cols = ("psnr", "ssim", "fd", "images_per_s")
-    lines = ["| task | method | space | " + " | ".join(cols) + " | train min |", "|---|---|---|" + "---|" * (len(cols) + 1)]
-    for task in operators.TASKS:
-        for pixel, latent in pairs:
-            for method, space in ((pixel, "pixel"), (latent, "latent")):
-                r = cell.get((task, method))
-                if r:
-                    lines.append(f"| {task} | {method} | {space} | " + " | ".join(bench._fmt(r.get(c)) for c in cols)
-                                 + f" | {_train_minutes(method, dataset, checkpoints)} |")
-    return lines
-
-
 def write_report(out: Path, results: Path, data_root=None, checkpoints: Path | None = None,
                  n_grid: int = 64, quick: bool = False) -> Path:
     """Build the report from results/results.json and the shipped weights.
@@ -193,10 +154,9 @@ def write_report(out: Path, results: Path, data_root=None, checkpoints: Path | N
             post = posterior_grid(dataset, task, x, ctx, out)
             if post:
                 md += [f"![posterior {task}]({post.name})", ""]
-        comparison = latent_comparison(rows, dataset, ctx.checkpoints)
-        if comparison:
-            md += ["### Pixel vs latent drifting", "", *comparison, ""]
-        for path in unconditional(dataset, ctx, out):
+        sample_grids = unconditional(dataset, ctx, out)
+        md += latent_report.section(rows, dataset, ctx.checkpoints, out)
+        for path in sample_grids:
             md += ["### Unconditional samples", "", f"![samples]({path.name})", ""]
     text = "\n".join(md) + "\n"
     write_text_atomic(out / "report.md", text)

@@ -25,7 +25,8 @@ class LatentRecipe(Recipe):
         from ..models import load_trained
 
         autoencoder, _, label = load_trained("autoencoder", config["dataset"])
-        model.autoencoder.load_state_dict(autoencoder.state_dict())
+        own = model.autoencoder.state_dict()  # encoder and decoder; the class head is not needed here
+        model.autoencoder.load_state_dict({k: v for k, v in autoencoder.state_dict().items() if k in own})
         config["autoencoder"] = label
 
     def configure(self, config: dict) -> None:
