@@ -14,7 +14,9 @@ def test_latent_generator_trains_on_a_frozen_autoencoder_and_restores(tmp_path, 
     small = {"batch_size": 16, "steps": 4, "train_limit": 256, "log_every": 2, "ckpt_every": 50, "warmup": 1}
     train.train("autoencoder", "mnist", small | {"width": 8, "latent_channels": 2}, tmp_path / "ae", tmp_path,
                 data_root, progress=False)
-    autoencoder, _, ae_label = load_trained("autoencoder", "mnist", tmp_path)
+    autoencoder, ae_config, ae_label = load_trained("autoencoder", "mnist", tmp_path)
+    assert 0.0 <= ae_config["results"]["head_accuracy_0_999"] <= 1.0  # the class head is trained and measured
+    assert autoencoder.classify(autoencoder.encode(torch.rand(3, 1, 28, 28))).shape == (3, 10)
     path = train.train("drift-latent", "mnist", small | {"width": 8, "positives": 16, "eval_samples": 64},
                        tmp_path / "dl", tmp_path, data_root, progress=False)
     config = read_config(path)
