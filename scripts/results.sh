@@ -12,4 +12,6 @@ $B --dataset mnist --task all --methods sdedit --n 200
 $B --dataset mnist --task all --methods scoreald --n 100
 $B --dataset mnist --task all --methods dps --n 50
 $B --dataset mnist --task all --methods drift-opt --n 32
+$B --dataset all --task all --methods drift-cond-latent,drift-cond-latent-mean8 --n 1000
+$B --dataset all --task all --methods drift-opt-latent --n 32
 .venv/bin/invdrift report --results results --out report --data-root "$DATA" --readme README.md
