@@ -85,3 +85,17 @@ def test_bench_threads_are_named_in_the_machine_column(capsys, tmp_path, data_ro
                           "--out", str(out), "--data-root", str(data_root)], capsys)
     (row,) = json.loads((out / "results.json").read_text())["rows"]
     assert row["machine"].startswith("4 cores, ")
+
+
+def test_merge_combines_bench_folders_and_refuses_an_empty_one(capsys, tmp_path, data_root):
+    common = ["--dataset", "mnist", "--n", "8", "--data-root", str(data_root)]
+    assert run_cli(["bench", "--task", "denoise", "--methods", "pinv", "--out", str(tmp_path / "a")] + common, capsys)[0] == 0
+    assert run_cli(["bench", "--task", "sr2,denoise", "--methods", "bicubic,pinv", "--out", str(tmp_path / "b")]
+                   + common, capsys)[0] == 0
+    code, out, _ = run_cli(["merge", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "all")], capsys)
+    assert code == 0 and "4 rows merged" in out
+    rows = json.loads((tmp_path / "all" / "results.json").read_text())["rows"]
+    assert sorted((r["task"], r["method"]) for r in rows) == [("denoise", "pinv"), ("sr2", "bicubic"), ("sr2", "pinv")]
+    (tmp_path / "empty").mkdir()
+    code, _, err = run_cli(["merge", str(tmp_path / "empty"), "--out", str(tmp_path / "all")], capsys)
+    assert code == 2 and "no results in" in err

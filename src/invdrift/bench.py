@@ -125,6 +125,18 @@ def write_results(out: Path, rows: list[dict], meta: dict) -> None:
     write_text_atomic(out / "results.md", to_markdown(all_rows))
 
 
+def merge(out: Path, sources: list[Path]) -> int:
+    """Merge the rows of other results folders (e.g. benches run side by side) into `out`; returns their count."""
+    rows = []
+    for source in sources:
+        found = load_rows(Path(source))
+        if not found:
+            raise InvdriftError(f"no results in {source}")
+        rows += found
+    write_results(Path(out), rows, {"protocol": "v1", "merged_from": [str(s) for s in sources]})
+    return len(rows)
+
+
 def perceptual(x_hat: torch.Tensor, x: torch.Tensor, model) -> float | None:
     """Mean LPIPS, or None (reported as missing) without user-supplied weights."""
     if model is None:

@@ -1,4 +1,4 @@
-"""Command line: `invdrift demo | data | bench | train | tune | sample | restore | report | speed`."""
+"""Command line: `invdrift demo | data | bench | merge | train | tune | sample | restore | report | speed`."""
 
 from __future__ import annotations
 
@@ -27,6 +27,13 @@ def cmd_bench(args: argparse.Namespace) -> None:
                        batch_size=args.batch_size, checkpoints=Path(args.checkpoints or default_checkpoints()),
                        lpips_weights=args.lpips_weights, threads=args.threads)
     print(f"{len(rows)} rows written to {Path(args.out) / 'results.md'} (also .csv, .json)")
+
+
+def cmd_merge(args: argparse.Namespace) -> None:
+    from . import bench
+
+    count = bench.merge(Path(args.out), [Path(s) for s in args.sources])
+    print(f"{count} rows merged into {Path(args.out) / 'results.md'} (also .csv, .json)")
 
 
 def cmd_data(args: argparse.Namespace) -> None:
@@ -181,6 +188,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="CPU threads for the timed runs (default: all cores, as the protocol says; "
                         "fewer are recorded in the machine column)")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("merge", help="merge the rows of other results folders into one",
+                       description="Rows of the SOURCES (bench output folders) replace rows of OUT with the same "
+                                   "dataset, task and method; nothing is recomputed.")
+    p.add_argument("sources", nargs="+", help="results folders (each with results.json)")
+    p.add_argument("--out", default="results", help="folder to merge into (default results/)")
+    p.set_defaults(func=cmd_merge)
 
     p = sub.add_parser("train", help="train a model (resumes from --run-dir; torchrun-ready)",
                        description="Train a model kind on a dataset's train split. Resumes exactly from "
