@@ -141,6 +141,9 @@ def section(rows: list[dict], dataset: str, checkpoints: Path, out: Path) -> lis
     if table:
         md += [*table, ""]
     md += [*priors, *conclusion(rows, dataset, checkpoints), ""]
+    if table:
+        md += ["images/s ratios compare bench rows, which may come from separate runs on a shared machine; "
+               "`invdrift speed --methods drift-cond,drift-cond-latent` measures them in one run.", ""]
     pixel, latent = out / f"samples-drift-{dataset}.png", out / f"samples-drift-latent-{dataset}.png"
     if pixel.is_file() and latent.is_file():
         path = side_by_side(pixel, latent, out / f"samples-pixel-vs-latent-{dataset}.png")
