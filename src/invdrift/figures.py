@@ -62,3 +62,14 @@ def vstack(images: list[Image.Image], gap: int = 8) -> Image.Image:
         canvas.paste(im, (0, y))
         y += im.height + gap
     return canvas
+
+
+def hstack(images: list[Image.Image], gap: int = 16) -> Image.Image:
+    """Place images side by side on white, top-aligned."""
+    canvas = Image.new("RGB", (sum(im.width for im in images) + gap * (len(images) - 1), max(im.height for im in images)),
+                       "white")
+    x = 0
+    for im in images:
+        canvas.paste(im, (x, 0))
+        x += im.width + gap
+    return canvas

@@ -14,7 +14,7 @@ from PIL import Image
 
 from . import bench, operators
 from .checkpoint import read_config
-from .figures import save_png
+from .figures import hstack, save_png
 from .models import weights_path
 
 LATENT_PAIRS = (("drift-cond", "drift-cond-latent"), ("drift-cond-mean8", "drift-cond-latent-mean8"),
@@ -122,13 +122,9 @@ def priors_summary(dataset: str, checkpoints: Path) -> list[str]:
     return lines
 
 
-def side_by_side(left: Path, right: Path, out: Path, gap: int = 16) -> Path:
-    """Two sample grids next to each other on white (pixel left, latent right)."""
-    images = [Image.open(p).convert("RGB") for p in (left, right)]
-    canvas = Image.new("RGB", (sum(im.width for im in images) + gap, max(im.height for im in images)), "white")
-    canvas.paste(images[0], (0, 0))
-    canvas.paste(images[1], (images[0].width + gap, 0))
-    return save_png(canvas, out)
+def side_by_side(left: Path, right: Path, out: Path) -> Path:
+    """Two sample grids next to each other (pixel left, latent right)."""
+    return save_png(hstack([Image.open(p).convert("RGB") for p in (left, right)]), out)
 
 
 def section(rows: list[dict], dataset: str, checkpoints: Path, out: Path) -> list[str]:
