@@ -73,3 +73,13 @@ def test_pixel_and_map_features_shapes():
     fmap = torch.rand(6, 8, 8, 8)
     shapes = [tuple(f.shape) for f in drift_features.map_features(fmap)]
     assert shapes == [(64, 6, 8), (1, 6, 16), (16, 6, 16), (4, 6, 16)]
+
+
+def test_coarse_map_features_cap_the_number_of_locations():
+    big = [tuple(f.shape) for f in drift_features.coarse_map_features(torch.rand(6, 8, 16, 16))]
+    assert big == [(1, 6, 16), (16, 6, 16), (4, 6, 16)]
+    small = [tuple(f.shape) for f in drift_features.coarse_map_features(torch.rand(6, 8, 4, 4))]
+    assert small == [(1, 6, 16), (16, 6, 8), (4, 6, 16)]
+    fmap = torch.rand(6, 8, 16, 16)
+    means = drift_features.coarse_map_features(fmap)[1][..., :8]  # 4×4 cells of 4×4 pixels
+    assert torch.allclose(means[5], fmap[:, :, 4:8, 4:8].mean((2, 3)), atol=1e-6)

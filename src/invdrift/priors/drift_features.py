@@ -57,6 +57,22 @@ def map_features(fmap: torch.Tensor) -> list[torch.Tensor]:
     return feats
 
 
+def coarse_map_features(fmap: torch.Tensor, grid: int = 4) -> list[torch.Tensor]:
+    """Statistics of one feature map on at most grid×grid locations, so the kernel cost stays small.
+
+    Per-location vectors only when the map is no larger than the grid; otherwise mean and std over
+    patches that tile the map into grid×grid and (grid/2)×(grid/2) cells; plus the global mean and std.
+    """
+    side = fmap.shape[-1]
+    feats = [global_mean_std(fmap)]
+    if side <= grid:
+        feats.append(fmap.flatten(2).permute(2, 0, 1))
+    for cells in (grid, grid // 2):
+        if cells >= 1 and side // cells >= 2:
+            feats.append(patch_mean_std(fmap, side // cells))
+    return feats
+
+
 def classifier_maps(classifier: torch.nn.Module, x: torch.Tensor) -> list[torch.Tensor]:
     """The outputs of the classifier's three conv blocks for images x in [0, 1]."""
     maps = []
@@ -68,10 +84,10 @@ def classifier_maps(classifier: torch.nn.Module, x: torch.Tensor) -> list[torch.
 
 
 def encoder_features(classifier: torch.nn.Module) -> FeatureFn:
-    """Pixel features plus multi-scale statistics of a frozen classifier's activations."""
+    """Pixel features plus multi-scale statistics of a frozen classifier's activations (coarse grids)."""
     def features(x: torch.Tensor) -> list[torch.Tensor]:
         feats = pixel_features(x)
         for fmap in classifier_maps(classifier, x):
-            feats += map_features(fmap)
+            feats += coarse_map_features(fmap)
         return feats
     return features
