@@ -1,5 +1,7 @@
 """DDPM schedule identities, Tweedie with an oracle, DPS gradient, sampler determinism (tiny nets)."""
 
+import json
+
 import torch
 
 from invdrift import operators
@@ -125,3 +127,19 @@ def test_a_diverging_setting_is_never_chosen():
 
     best, scores = tune_on_train(Images("mnist"), operators.make("denoise", (1, 8, 8)), make_solver, [3, 0, 1])
     assert best == 1 and scores[3] == float("-inf") and scores[0] < scores[1]
+
+
+def test_tunings_run_side_by_side_both_land(tmp_path):
+    from invdrift.solvers.diffusion_tuning import merged_record
+
+    path = tmp_path / "diffusion-mnist.json"
+    entry = {"param": "zeta", "value": 1.0, "command": "tune dps"}
+    path.write_text(json.dumps(merged_record(path, "mnist", "ddpm@1", {"dps": {"deblur": entry}})))
+    # a second tuning that started before the first wrote its record
+    sdedit = {"param": "t_start", "value": 100, "command": "tune sdedit"}
+    record = merged_record(path, "mnist", "ddpm@1", {"sdedit": {"deblur": sdedit}})
+    assert record["methods"]["dps"]["deblur"] == entry and record["methods"]["sdedit"]["deblur"] == sdedit
+    assert record["commands"] == ["tune dps", "tune sdedit"]
+    # a record for another DDPM is replaced, not merged
+    other = merged_record(path, "mnist", "ddpm@2", {"sdedit": {"deblur": sdedit}})
+    assert set(other["methods"]) == {"sdedit"} and other["ddpm"] == "ddpm@2"

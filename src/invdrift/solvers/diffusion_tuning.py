@@ -55,11 +55,7 @@ def tune(ctx: Context, methods: list[str], tasks: list[str], images: int, comman
 
     model, schedule, label = _ddpm(ctx)
     path = tuning_path(ctx.dataset, ctx.checkpoints)
-    record = {"kind": "diffusion-tuning", "dataset": ctx.dataset, "ddpm": label, "methods": {}}
-    if path.is_file():
-        previous = json.loads(path.read_text())
-        if previous.get("ddpm") == label:
-            record = previous
+    chosen: dict[str, dict] = {}
     shape = None
     for method in methods:
         if method not in GRIDS:
@@ -73,11 +69,30 @@ def tune(ctx: Context, methods: list[str], tasks: list[str], images: int, comman
             def make_solver(value, method=method, param=param):
                 return DiffusionSolver(model, schedule, method, seed=ctx.seed, **(DEFAULTS[method] | {param: value}))
             best, scores = tune_on_train(ctx, make(task, shape), make_solver, grid, images)
-            record["methods"].setdefault(method, {})[task] = {
-                "param": param, "value": best,
+            chosen.setdefault(method, {})[task] = {
+                "param": param, "value": best, "images": images, "seed": ctx.seed, "command": command,
                 "train_psnr": {str(k): round(v, 3) if math.isfinite(v) else None for k, v in scores.items()}}
             progress(f"{ctx.dataset} {task} {method}: {param}={best} "
                      f"({', '.join(f'{k}: {v:.2f} dB' for k, v in scores.items())})")
-    record |= {"images": f"first {images} train images", "seed": ctx.seed, "command": command}
-    write_text_atomic(path, json.dumps(record, indent=1) + "\n")
+    write_text_atomic(path, json.dumps(merged_record(path, ctx.dataset, label, chosen), indent=1) + "\n")
     return path
+
+
+def merged_record(path: Path, dataset: str, ddpm_label: str, chosen: dict[str, dict]) -> dict:
+    """The record on disk (read now, so tunings run side by side both land) updated with `chosen`.
+
+    A record tuned for another DDPM is replaced; each task entry carries its own images, seed and command.
+    """
+    record = {"kind": "diffusion-tuning", "dataset": dataset, "ddpm": ddpm_label, "methods": {}}
+    if path.is_file():
+        try:
+            previous = json.loads(path.read_text())
+        except ValueError as exc:
+            raise InvdriftError(f"{path} is not a diffusion tuning record ({exc})") from None
+        if previous.get("ddpm") == ddpm_label:
+            record = previous
+    for method, tasks in chosen.items():
+        record["methods"].setdefault(method, {}).update(tasks)
+    commands = [e["command"] for tasks in record["methods"].values() for e in tasks.values() if "command" in e]
+    record["commands"] = sorted(set(commands + ([record["command"]] if "command" in record else [])))
+    return record
