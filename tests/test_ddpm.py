@@ -143,3 +143,18 @@ def test_tunings_run_side_by_side_both_land(tmp_path):
     # a record for another DDPM is replaced, not merged
     other = merged_record(path, "mnist", "ddpm@2", {"sdedit": {"deblur": sdedit}})
     assert set(other["methods"]) == {"sdedit"} and other["ddpm"] == "ddpm@2"
+
+
+def test_a_corrupt_tuning_record_is_one_clear_error(tmp_path):
+    import pytest
+
+    from invdrift.errors import InvdriftError
+    from invdrift.solvers.diffusion_tuning import merged_record, settings
+
+    path = tmp_path / "diffusion-mnist.json"
+    for text in ("{not json", '{"methods": 3}', "[]"):
+        path.write_text(text)
+        with pytest.raises(InvdriftError, match="not a diffusion tuning record"):
+            settings("dps", "deblur", "mnist", tmp_path, "ddpm@1")
+        with pytest.raises(InvdriftError, match="not a diffusion tuning record"):
+            merged_record(path, "mnist", "ddpm@1", {})

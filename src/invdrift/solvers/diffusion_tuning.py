@@ -27,17 +27,25 @@ def tuning_path(dataset: str, checkpoints: str | Path) -> Path:
     return Path(checkpoints) / f"diffusion-{Path(dataset).name}.json"
 
 
+def read_record(path: Path) -> dict | None:
+    """The tuning record at `path` (None if there is none); one clear error if it is not one."""
+    if not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text())
+        if not isinstance(record.get("methods"), dict):
+            raise ValueError("no 'methods' table")
+    except (ValueError, AttributeError) as exc:
+        raise InvdriftError(f"{path} is not a diffusion tuning record ({exc})") from None
+    return record
+
+
 def settings(method: str, task: str, dataset: str, checkpoints: str | Path, ddpm_label: str) -> dict:
     """The method's settings for a task: tuned values if recorded for this DDPM, else DEFAULTS."""
     path = tuning_path(dataset, checkpoints)
     out = dict(DEFAULTS[method])
-    if not path.is_file():
-        return out
-    try:
-        record = json.loads(path.read_text())
-        tuned = record["methods"].get(method, {}).get(task)
-    except (ValueError, KeyError, AttributeError) as exc:
-        raise InvdriftError(f"{path} is not a diffusion tuning record ({exc})") from None
+    record = read_record(path)
+    tuned = record["methods"].get(method, {}).get(task) if record else None
     if tuned is None:
         return out
     if record.get("ddpm") != ddpm_label:
@@ -83,14 +91,9 @@ def merged_record(path: Path, dataset: str, ddpm_label: str, chosen: dict[str, d
 
     A record tuned for another DDPM is replaced; each task entry carries its own images, seed and command.
     """
-    record = {"kind": "diffusion-tuning", "dataset": dataset, "ddpm": ddpm_label, "methods": {}}
-    if path.is_file():
-        try:
-            previous = json.loads(path.read_text())
-        except ValueError as exc:
-            raise InvdriftError(f"{path} is not a diffusion tuning record ({exc})") from None
-        if previous.get("ddpm") == ddpm_label:
-            record = previous
+    previous = read_record(path)
+    record = previous if previous and previous.get("ddpm") == ddpm_label else \
+        {"kind": "diffusion-tuning", "dataset": dataset, "ddpm": ddpm_label, "methods": {}}
     for method, tasks in chosen.items():
         record["methods"].setdefault(method, {}).update(tasks)
     commands = [e["command"] for tasks in record["methods"].values() for e in tasks.values() if "command" in e]
