@@ -42,6 +42,10 @@ def test_latent_conclusion_is_computed_from_rows_of_equal_n(tmp_path):
     (line,) = latent_report.conclusion(rows, "mnist", tmp_path)
     assert "higher PSNR on 1 of 2 tasks (mean difference +0.00 dB)" in line and "2.00× the images/s" in line
     assert latent_report.pair_summary(rows, "mnist", "drift-opt", "drift-opt-latent") is None
+    rows += [_row("sr4", "drift-opt", 15.0, n=200), _row("sr4", "drift-opt-latent", 16.0, n=32)]
+    assert latent_report.conclusion(rows, "mnist", tmp_path)[1] == (
+        "- `drift-opt-latent` (n = 32) vs `drift-opt` (n = 200): not compared, no task has both rows "
+        "on the same test images.")
 
 
 def test_report_from_classical_rows(tmp_path, data_root):

@@ -85,6 +85,12 @@ def conclusion(rows: list[dict], dataset: str, checkpoints: Path) -> list[str]:
     for pixel, latent in LATENT_PAIRS:
         s = pair_summary(rows, dataset, pixel, latent)
         if s is None:
+            counts = {m: sorted({r["n"] for r in rows if r["dataset"] == dataset and r["method"] == m})
+                      for m in (latent, pixel)}
+            if all(counts.values()):
+                lines.append(f"- `{latent}` (n = {'/'.join(map(str, counts[latent]))}) vs `{pixel}` "
+                             f"(n = {'/'.join(map(str, counts[pixel]))}): not compared, no task has both rows "
+                             "on the same test images.")
             continue
         n = "/".join(str(v) for v in s["n"])
         text = (f"- `{latent}` vs `{pixel}` (n = {n}): higher PSNR on {s['psnr_wins']} of {s['tasks']} tasks "
