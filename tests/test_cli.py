@@ -22,6 +22,7 @@ def run_cli(args, capsys):
     (["bench", "--threads", "0"], "--threads"),
     (["train", "nonsense"], "unknown model kind"),
     (["train", "classifier", "--set", "bogus=1"], "unknown setting"),
+    (["sample", "--model", "ddpm", "--check"], "one-step generator"),
 ])
 def test_bad_input_is_one_line_exit_2_nothing_written(args, message, capsys, tmp_path, data_root):
     out = tmp_path / "out"

@@ -1,4 +1,5 @@
 import hashlib
+import io
 import http.server
 import threading
 import zipfile
@@ -142,3 +143,17 @@ def test_cifar_binary_archive(tmp_path, monkeypatch):
     rec = expected["test_batch.bin"]
     assert x.shape == (2, 3, 32, 32) and y.tolist() == rec[:, 0].tolist()
     assert torch.equal((x[0] * 255).round().byte().flatten(), torch.from_numpy(rec[0, 1:].copy()))
+
+
+def test_lossy_share_counts_the_jpeg_copies_of_a_split(tmp_path):
+    image = Image.new("RGB", (32, 32), (10, 20, 30))
+    with zipfile.ZipFile(tmp_path / "cifar10.zip", "w") as z:
+        for name in ("train/cat/00000.png", "train/cat/00001.jpg", "train/dog/00002.JPG", "train/dog/00003.png",
+                     "test/cat/00000.png"):
+            buffer = io.BytesIO()
+            image.save(buffer, format="JPEG" if name.lower().endswith(".jpg") else "PNG")
+            z.writestr(name, buffer.getvalue())
+    assert data.lossy_share("cifar10", "train", tmp_path) == 0.5
+    assert data.lossy_share("cifar10", "test", tmp_path) == 0.0
+    assert data.lossy_share("mnist", "train", tmp_path) == 0.0
+    assert data.lossy_share("cifar10", "train", tmp_path / "empty") == 0.0

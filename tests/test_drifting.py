@@ -83,3 +83,17 @@ def test_coarse_map_features_cap_the_number_of_locations():
     fmap = torch.rand(6, 8, 16, 16)
     means = drift_features.coarse_map_features(fmap)[1][..., :8]  # 4×4 cells of 4×4 pixels
     assert torch.allclose(means[5], fmap[:, :, 4:8, 4:8].mean((2, 3)), atol=1e-6)
+
+
+def test_jpeg_roundtrip_keeps_shape_and_changes_detail_only():
+    from invdrift.evaluation import jpeg_roundtrip
+
+    g = torch.Generator().manual_seed(0)
+    smooth = torch.nn.functional.interpolate(torch.rand(2, 3, 8, 8, generator=g), size=32, mode="bilinear")
+    noisy = (smooth + 0.2 * torch.rand(2, 3, 32, 32, generator=g)).clamp(0, 1)
+    for images in (noisy, noisy[:, :1]):
+        out = jpeg_roundtrip(images, 75)
+        assert out.shape == images.shape and out.dtype == torch.float32
+        error = (out - images).pow(2).mean().sqrt().item()
+        assert 0.005 < error < 0.1  # lossy, but the same picture
+    assert (jpeg_roundtrip(noisy, 95) - noisy).abs().mean() < (jpeg_roundtrip(noisy, 30) - noisy).abs().mean()

@@ -97,12 +97,21 @@ def cmd_sample(args: argparse.Namespace) -> None:
 
     if args.model not in (*ONE_STEP, "ddpm"):
         raise InvdriftError(f"{args.model} is not an unconditional generative model (use drift, drift-latent or ddpm)")
+    if args.check and args.model not in ONE_STEP:
+        raise InvdriftError("--check needs a one-step generator (drift or drift-latent)")
     model, config, label = load_trained(args.model, args.dataset, args.checkpoints)
     samples, _ = generate(args.model, model, config, args.n, torch.Generator().manual_seed(args.seed), args.sampler)
     per_row = int(args.n ** 0.5 + 0.999)
     rows = [("", samples[i:i + per_row]) for i in range(0, args.n, per_row)]
     path = save_png(labelled_grid(rows, scale=2, label_width=0), args.out)
     print(f"{args.n} samples of {label} → {path}")
+    if args.check:
+        import json
+
+        from .evaluation import generator_report
+
+        report = generator_report(model, config["dataset"], args.data_root, n=config.get("eval_samples", 10_000))
+        print(json.dumps(report))
 
 
 def cmd_restore(args: argparse.Namespace) -> None:
@@ -279,6 +288,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="samples.png")
     p.add_argument("--checkpoints", default=None, help="folder of shipped weights")
+    p.add_argument("--check", action="store_true",
+                   help="also print the checks the training ran (class shares of 10,000 samples, mean nearest-train "
+                        "distance of samples and of test images) as JSON; needs the dataset")
+    common(p)
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("data", help="load datasets and print their sizes, or rebuild the built-in samples")

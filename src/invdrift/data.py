@@ -208,6 +208,22 @@ def _decode_cifar_binary(path: Path) -> dict[str, np.ndarray]:
     return out
 
 
+LOSSY_SUFFIXES = (".jpg", ".jpeg")
+OFFLINE_JPEG_QUALITY = 75  # the JPEG quality of the offline CIFAR-10 copy's lossy training images
+
+
+def lossy_share(name: str, split: str = "train", root: str | Path | None = None) -> float:
+    """Fraction of a split's images that its source stores as JPEG (the offline CIFAR-10 zip holds JPEG
+    copies of many training images); 0 for the official files and the other datasets."""
+    source = _find(("cifar10.zip",), root) if name == "cifar10" else None
+    if source is None:
+        return 0.0
+    with zipfile.ZipFile(source) as archive:
+        names = [n.lower() for n in archive.namelist() if n.lower().endswith(IMAGE_SUFFIXES)]
+    in_split = [n for n in names if len(n.split("/")) >= 3 and n.split("/")[-3] == split]
+    return sum(n.endswith(LOSSY_SUFFIXES) for n in in_split) / max(1, len(in_split))
+
+
 def _load_cifar10(split: str, root: str | Path | None) -> tuple[np.ndarray, np.ndarray]:
     source = _find(("cifar10.zip", "cifar-10-binary.tar.gz"), root)
     if source is None:

@@ -19,6 +19,24 @@ def nearest_distance(queries: torch.Tensor, reference: torch.Tensor, chunk: int 
     return torch.cat(out)
 
 
+def jpeg_roundtrip(images: torch.Tensor, quality: int) -> torch.Tensor:
+    """Images in [0, 1] [N,C,H,W] encoded as JPEG at `quality` and decoded again (as 8-bit images)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    out = []
+    for image in images:
+        pixels = image.mul(255).round().clamp(0, 255).byte().permute(1, 2, 0).squeeze(-1).numpy()
+        buffer = io.BytesIO()
+        Image.fromarray(pixels).save(buffer, format="JPEG", quality=quality)
+        with Image.open(buffer) as decoded:
+            array = np.array(decoded.convert("RGB" if image.shape[0] == 3 else "L"))
+        out.append(torch.from_numpy(array).float().div(255).reshape(image.shape[1], image.shape[2], -1).permute(2, 0, 1))
+    return torch.stack(out)
+
+
 @torch.no_grad()
 def class_shares(images: torch.Tensor, dataset: str, checkpoints=None) -> list[float] | None:
     """Fraction of images per class as judged by the project's classifier (None without its weights)."""
@@ -35,7 +53,12 @@ def class_shares(images: torch.Tensor, dataset: str, checkpoints=None) -> list[f
 @torch.no_grad()
 def generator_report(generator, dataset: str, data_root, n: int = 10_000, n_nearest: int = 1000,
                      seed: int = 1234) -> dict:
-    """Class shares of n samples; mean nearest-train distance of samples vs real test images."""
+    """Class shares of n samples; mean nearest-train distance of samples vs real test images.
+
+    When the train split is partly stored as JPEG (the offline CIFAR-10 copy), the generator learned
+    from JPEG-smoothed images, which are closer to each other in L2; the test images are then also
+    measured after the same JPEG round trip (`nn_train_distance_test_jpeg`), a reference that went
+    through the same storage as the training images."""
     chunks = [min(500, n - start) for start in range(0, n, 500)]
     samples = torch.cat([generator.sample(c, torch.Generator().manual_seed(seed + i)) for i, c in enumerate(chunks)])
     train, _ = data.load(dataset, "train", data_root)
@@ -43,6 +66,12 @@ def generator_report(generator, dataset: str, data_root, n: int = 10_000, n_near
     n_nearest = min(n_nearest, len(test), len(samples))
     test = test[:n_nearest]
     shares = class_shares(samples, dataset)
-    return {"class_shares": [round(s, 4) for s in shares] if shares else None,
-            "nn_train_distance_samples": round(nearest_distance(samples[:n_nearest], train).mean().item(), 4),
-            "nn_train_distance_test": round(nearest_distance(test, train).mean().item(), 4)}
+    report = {"class_shares": [round(s, 4) for s in shares] if shares else None,
+              "nn_train_distance_samples": round(nearest_distance(samples[:n_nearest], train).mean().item(), 4),
+              "nn_train_distance_test": round(nearest_distance(test, train).mean().item(), 4)}
+    jpeg_share = data.lossy_share(dataset, "train", data_root)
+    if jpeg_share > 0:
+        jpeg_test = jpeg_roundtrip(test, data.OFFLINE_JPEG_QUALITY)
+        report |= {"train_jpeg_share": round(jpeg_share, 4),
+                   "nn_train_distance_test_jpeg": round(nearest_distance(jpeg_test, train).mean().item(), 4)}
+    return report

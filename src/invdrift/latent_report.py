@@ -123,8 +123,11 @@ def priors_summary(dataset: str, checkpoints: Path) -> list[str]:
         shares = res.get("class_shares")
         coverage = (f"class shares of 10,000 samples {100 * min(shares):.1f}–{100 * max(shares):.1f} %"
                     if shares else "class shares not measured")
+        jpeg = (f"; after the JPEG round trip of the training copies: {res['nn_train_distance_test_jpeg']}"
+                if "nn_train_distance_test_jpeg" in res else "")
         lines.append(f"- `{kind}` ({space} generator, 1 NFE): {coverage}; mean distance to the nearest train image "
-                     f"{res.get('nn_train_distance_samples', '—')} (real test images: {res.get('nn_train_distance_test', '—')}).")
+                     f"{res.get('nn_train_distance_samples', '—')} (real test images: {res.get('nn_train_distance_test', '—')}"
+                     f"{jpeg}).")
     return lines
 
 
