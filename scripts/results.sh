@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rebuild results/ and report/ from the shipped weights (no training): the bench commands behind the
 # committed tables, then the report. Slow methods run on fewer test images (their n is in every row).
-# Usage: bash scripts/results.sh DATA_ROOT        (roughly 3 hours on 2 CPU cores, mostly DPS, ScoreALD and drift-opt)
+# Usage: bash scripts/results.sh DATA_ROOT        (roughly 4–5 hours on 2 CPU cores, mostly drift-opt, DPS and ScoreALD)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA="${1:-${INVDRIFT_DATA:-../shared/data}}"
@@ -11,12 +11,12 @@ $B --dataset mnist --task denoise --methods tweedie --n 1000
 $B --dataset mnist --task all --methods sdedit --n 200
 $B --dataset mnist --task all --methods scoreald --n 100
 $B --dataset mnist --task all --methods dps --n 50
-$B --dataset mnist --task all --methods drift-opt --n 32
+$B --dataset mnist --task all --methods drift-opt --n 200
 $B --dataset cifar10 --task denoise --methods tweedie --n 1000
 $B --dataset cifar10 --task all --methods sdedit --n 200
 $B --dataset cifar10 --task all --methods scoreald --n 32
 $B --dataset cifar10 --task all --methods dps --n 24
-$B --dataset cifar10 --task all --methods drift-opt --n 32
+$B --dataset cifar10 --task all --methods drift-opt --n 200
 $B --dataset all --task all --methods drift-cond-latent,drift-cond-latent-mean8 --n 1000
 $B --dataset all --task all --methods drift-opt-latent --n 32
 .venv/bin/invdrift report --results results --out report --data-root "$DATA" --readme README.md
