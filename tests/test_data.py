@@ -145,7 +145,7 @@ def test_cifar_binary_archive(tmp_path, monkeypatch):
     assert torch.equal((x[0] * 255).round().byte().flatten(), torch.from_numpy(rec[0, 1:].copy()))
 
 
-def test_lossy_share_counts_the_jpeg_copies_of_a_split(tmp_path):
+def test_lossy_share_counts_the_jpeg_copies_of_a_split(tmp_path, offline):
     image = Image.new("RGB", (32, 32), (10, 20, 30))
     with zipfile.ZipFile(tmp_path / "cifar10.zip", "w") as z:
         for name in ("train/cat/00000.png", "train/cat/00001.jpg", "train/dog/00002.JPG", "train/dog/00003.png",
