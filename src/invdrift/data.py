@@ -111,7 +111,7 @@ def _fetch(name: str, root: str | Path | None) -> Path:
     return download(remote.url, cache_dir() / remote.filename, remote.sha256)
 
 
-def _to_float(images: np.ndarray) -> torch.Tensor:
+def to_float(images: np.ndarray) -> torch.Tensor:
     """uint8 [N,H,W] or [N,H,W,C] → float32 [N,C,H,W] in [0,1]."""
     if images.ndim == 3:
         images = images[:, None]
@@ -293,7 +293,7 @@ def load_uint8(name: str, split: str = "train", root: str | Path | None = None) 
 def load(name: str, split: str = "train", root: str | Path | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Images float32 [N,C,H,W] in [0,1] and int64 labels of dataset `name` and `split`."""
     images, labels = load_uint8(name, split, root)
-    return _to_float(images), torch.from_numpy(labels.astype(np.int64))
+    return to_float(images), torch.from_numpy(labels.astype(np.int64))
 
 
 def load_slice(name: str, split: str, offset: int, n: int,
@@ -302,7 +302,7 @@ def load_slice(name: str, split: str, offset: int, n: int,
     images, labels = load_uint8(name, split, root)
     if offset < 0 or n <= 0 or offset + n > len(images):
         raise InvdriftError(f"slice {offset}…{offset + n - 1} is outside {name}/{split} (0…{len(images) - 1})")
-    return _to_float(images[offset:offset + n]), torch.from_numpy(labels[offset:offset + n].astype(np.int64))
+    return to_float(images[offset:offset + n]), torch.from_numpy(labels[offset:offset + n].astype(np.int64))
 
 
 SAMPLES_DIR = Path(__file__).parent / "samples"
@@ -314,7 +314,7 @@ def samples(name: str) -> tuple[torch.Tensor, torch.Tensor]:
     if not path.is_file():
         raise InvdriftError(f"no built-in samples for {name!r} (have: mnist, cifar10)")
     images, labels = _load_npz(path, ("x", "y"))
-    return _to_float(images), torch.from_numpy(labels.astype(np.int64))
+    return to_float(images), torch.from_numpy(labels.astype(np.int64))
 
 
 def make_samples(name: str, root: str | Path | None, count: int = 32) -> Path:

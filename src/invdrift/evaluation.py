@@ -26,15 +26,14 @@ def jpeg_roundtrip(images: torch.Tensor, quality: int) -> torch.Tensor:
     import numpy as np
     from PIL import Image
 
-    out = []
+    decoded = []
     for image in images:
         pixels = image.mul(255).round().clamp(0, 255).byte().permute(1, 2, 0).squeeze(-1).numpy()
         buffer = io.BytesIO()
         Image.fromarray(pixels).save(buffer, format="JPEG", quality=quality)
-        with Image.open(buffer) as decoded:
-            array = np.array(decoded.convert("RGB" if image.shape[0] == 3 else "L"))
-        out.append(torch.from_numpy(array).float().div(255).reshape(image.shape[1], image.shape[2], -1).permute(2, 0, 1))
-    return torch.stack(out)
+        with Image.open(buffer) as jpeg:
+            decoded.append(np.array(jpeg))
+    return data.to_float(np.stack(decoded))
 
 
 @torch.no_grad()

@@ -42,10 +42,10 @@ class Context:
         """The first `limit` images of the train split (statistics and tuning only)."""
         key = ("train", limit)
         if key not in self._cache:
-            from ..data import _to_float, load_uint8
+            from ..data import to_float, load_uint8
 
             images, _ = load_uint8(self.dataset, "train", self.data_root)
-            self._cache[key] = _to_float(images[:limit])
+            self._cache[key] = to_float(images[:limit])
         return self._cache[key]
 
     def cached(self, key, build: Callable):
