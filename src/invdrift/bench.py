@@ -22,7 +22,9 @@ from .solvers import registry
 from .solvers.base import Context
 
 COLUMNS = ("dataset", "task", "method", "n", "psnr", "psnr_se", "ssim", "mse", "consistency", "fd",
-           "lpips", "nfe", "s_per_image", "images_per_s", "checkpoint", "machine")
+           "lpips", "nfe", "s_per_image", "images_per_s", "samples", "psnr_1", "psnr_mean", "range_coverage",
+           "sample_std", "checkpoint", "machine")
+POSTERIOR_COLUMNS = ("samples", "psnr_1", "psnr_mean", "range_coverage", "sample_std")
 KEY = ("dataset", "task", "method")
 
 
@@ -76,6 +78,20 @@ def score(x_hat: torch.Tensor, batches: list[Batch]) -> dict[str, torch.Tensor]:
             "mse": metrics.mse(x_hat, x), "consistency": torch.cat(parts)}
 
 
+def posterior_metrics(solver, batches: list[Batch], k: int, seed: int, progress: str | None = None) -> dict:
+    """psnr_1, psnr_mean, range_coverage and sample_std of K draws per image (protocol v2)."""
+    x = torch.cat([b.x for b in batches])
+    with torch.no_grad():
+        draws = torch.cat([solver.sample(b.y, b.op, k) for b in tqdm(batches, desc=progress,
+                                                                   disable=progress is None, leave=False)], dim=1)
+    ties = torch.Generator().manual_seed(seed)
+    return {"samples": k,
+            "psnr_1": metrics.mean_and_se(metrics.psnr(draws[0], x))[0],
+            "psnr_mean": metrics.mean_and_se(metrics.psnr(draws.mean(0), x))[0],
+            "range_coverage": metrics.mean_and_se(metrics.range_coverage(draws, x, ties))[0],
+            "sample_std": metrics.mean_and_se(metrics.sample_std(draws))[0]}
+
+
 def _fmt(value) -> str:
     if value is None:
         return "missing"
@@ -88,10 +104,12 @@ def _fmt(value) -> str:
 
 def to_markdown(rows: list[dict]) -> str:
     """The results table as Markdown."""
-    cols = [c for c in COLUMNS if c != "machine"]
+    sampled = any("psnr_1" in row for row in rows)
+    cols = [c for c in COLUMNS if c != "machine" and (sampled or c not in POSTERIOR_COLUMNS)]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for row in rows:
-        lines.append("| " + " | ".join(_fmt(row.get(c)) for c in cols) + " |")
+        lines.append("| " + " | ".join("" if c in POSTERIOR_COLUMNS and c not in row else _fmt(row.get(c))
+                                       for c in cols) + " |")
     machines = sorted({r.get("machine", "") for r in rows})
     return "\n".join(lines) + "\n\nMachine: " + "; ".join(machines) + "\n"
 
@@ -119,7 +137,8 @@ def write_results(out: Path, rows: list[dict], meta: dict) -> None:
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, extrasaction="ignore")
     writer.writeheader()
     for row in all_rows:
-        writer.writerow({c: _fmt(row.get(c)) if row.get(c) is None else row.get(c) for c in COLUMNS})
+        writer.writerow({c: "" if c in POSTERIOR_COLUMNS and c not in row
+                         else _fmt(row.get(c)) if row.get(c) is None else row.get(c) for c in COLUMNS})
     write_text_atomic(out / "results.csv", buffer.getvalue())
     write_text_atomic(out / "results.json", json.dumps({"meta": meta, "rows": all_rows}, indent=1))
     write_text_atomic(out / "results.md", to_markdown(all_rows))
@@ -149,8 +168,10 @@ def perceptual(x_hat: torch.Tensor, x: torch.Tensor, model) -> float | None:
 def bench(datasets: list[str], tasks: list[str], methods: list[str], n: int = 1000, offset: int = 0,
           seed: int = 0, out: Path = Path("results"), data_root=None, batch_size: int = 256,
           checkpoints: Path = Path("checkpoints"), progress: bool = True, lpips_weights=None,
-          threads: int | None = None) -> list[dict]:
+          threads: int | None = None, samples: int = 0) -> list[dict]:
     """Run the protocol and write the results; returns the new rows.
+
+    With `samples` K ≥ 2, methods that sample a posterior also get the posterior columns from K draws.
 
     Timings use all cores (the protocol's rule) unless `threads` asks for fewer; the row's machine says so.
     """
@@ -158,6 +179,8 @@ def bench(datasets: list[str], tasks: list[str], methods: list[str], n: int = 10
 
     lpips_path = weights_file(lpips_weights)
     lpips_model = load_lpips(lpips_path) if lpips_path else None
+    if samples == 1 or samples < 0:
+        raise InvdriftError(f"--samples must be 0 (off) or at least 2, got {samples}")
     for task in tasks:
         if task not in operators.TASKS:
             raise InvdriftError(f"unknown task {task!r}: use one of {', '.join(operators.TASKS)}")
@@ -193,11 +216,17 @@ def bench(datasets: list[str], tasks: list[str], methods: list[str], n: int = 10
                 row["images_per_s"] = n / elapsed if elapsed > 0 else float("inf")
                 row["checkpoint"] = solver.checkpoint
                 row["machine"] = machine
+                if samples >= 2 and solver.draws is not None:
+                    row |= posterior_metrics(solver, batches, samples, seed,
+                                             f"{label} ×{samples} samples" if label else None)
                 rows.append(row)
                 if progress:
                     print(f"{name:8s} {task:15s} {method:10s} psnr {row['psnr']:6.2f} ± {row['psnr_se']:.2f}  "
                           f"ssim {row['ssim']:.3f}  cons {row['consistency']:.3f}  "
-                          f"{row['images_per_s']:.1f} img/s", flush=True)
+                          f"{row['images_per_s']:.1f} img/s" + (
+                              f"  psnr_1 {row['psnr_1']:.2f} psnr_mean {row['psnr_mean']:.2f} "
+                              f"coverage {row['range_coverage']:.3f} std {row['sample_std']:.4f}"
+                              if "psnr_1" in row else ""), flush=True)
     meta = {"protocol": "v1", "n": n, "offset": offset, "seed": seed, "machine": machine}
     write_results(Path(out), rows, meta)
     return rows

@@ -25,7 +25,7 @@ def cmd_bench(args: argparse.Namespace) -> None:
                        _split(args.task, operators.TASKS), methods, n=args.n,
                        offset=args.offset, seed=args.seed, out=Path(args.out), data_root=args.data_root,
                        batch_size=args.batch_size, checkpoints=Path(args.checkpoints or default_checkpoints()),
-                       lpips_weights=args.lpips_weights, threads=args.threads)
+                       lpips_weights=args.lpips_weights, threads=args.threads, samples=args.samples)
     print(f"{len(rows)} rows written to {Path(args.out) / 'results.md'} (also .csv, .json)")
 
 
@@ -196,6 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=None,
                    help="CPU threads for the timed runs (default: all cores, as the protocol says; "
                         "fewer are recorded in the machine column)")
+    p.add_argument("--samples", type=int, default=0, metavar="K",
+                   help="for methods that sample a posterior (drift-cond, drift-cond-latent, drift-opt, sdedit, "
+                        "scoreald, dps): also draw K samples per image and add psnr_1, psnr_mean, range_coverage, "
+                        "sample_std (default 0: off)")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("merge", help="merge the rows of other results folders into one",

@@ -83,3 +83,24 @@ def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> floa
         covmean = linalg.sqrtm((cov_a + eps) @ (cov_b + eps))
     covmean = np.real(covmean)
     return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * np.trace(covmean))
+
+
+def range_coverage(samples: torch.Tensor, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Per image: the fraction of values whose clean value lies inside [min, max] of the K samples.
+
+    samples [K, N, ...] (clipped to [0, 1] first, like every estimate), x [N, ...]. The clean value's
+    rank among the K + 1 values is drawn uniformly among its ties, so a calibrated sampler scores
+    (K − 1)/(K + 1) whatever the posterior's shape, also where samples and truth sit on 0 or 1.
+    """
+    s = samples.clamp(0, 1).double()
+    truth = x.double()[None]
+    below = (s < truth).sum(0)
+    ties = (s == truth).sum(0)
+    rank = below + (torch.rand(below.shape, generator=generator, dtype=torch.float64) * (ties + 1)).floor()
+    inside = (rank >= 1) & (rank <= samples.shape[0] - 1)
+    return inside.double().flatten(1).mean(1)
+
+
+def sample_std(samples: torch.Tensor) -> torch.Tensor:
+    """Per image: the mean over pixels of the standard deviation (K − 1 in the denominator) of K samples."""
+    return samples.clamp(0, 1).double().std(0).flatten(1).mean(1)

@@ -25,6 +25,7 @@ from .fileio import write_text_atomic
 from .recipes import RECIPES
 
 ARCH_KEYS_IGNORED_ON_RESUME = ("steps", "ckpt_every", "log_every")
+# `bf16`: run the forward pass and loss under torch.autocast("cpu", dtype=torch.bfloat16) (weights stay float32)
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,7 @@ def resolve_config(kind: str, dataset: str, overrides: dict) -> dict:
     """Recipe defaults for the dataset, updated with `overrides`, checked for unknown keys."""
     if kind not in RECIPES:
         raise InvdriftError(f"unknown model kind {kind!r}: use one of {', '.join(RECIPES)}")
-    config = RECIPES[kind].defaults(dataset)
+    config = {"bf16": False} | RECIPES[kind].defaults(dataset)
     unknown = sorted(set(overrides) - set(config))
     if unknown:
         raise InvdriftError(f"unknown setting(s) for {kind}: {', '.join(unknown)} "
@@ -214,7 +215,8 @@ def train(kind: str, dataset: str, overrides: dict | None = None, run_dir: str |
         for group in opt.param_groups:
             group["lr"] = learning_rate(config, step)
         generator = step_generator(config["seed"], step, dist.rank)
-        loss, logs = recipe.loss(net, env, step, generator, dist)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bool(config.get("bf16", False))):
+            loss, logs = recipe.loss(net, env, step, generator, dist)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config.get("clip", 1e9))

@@ -18,6 +18,7 @@ import torch
 
 TEMPERATURES = (0.02, 0.05, 0.2)
 SELF_MASK = 100.0  # added to a sample's normalised distance to itself
+AFFINITY_FLOOR = 1e-6  # softmax product clamped here before the square root (the official constant)
 
 
 def pairwise_distance(a: torch.Tensor, b: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
@@ -41,7 +42,7 @@ def drift_field(x: torch.Tensor, positives: torch.Tensor, negatives: torch.Tenso
         eye = torch.eye(x.shape[1], m, dtype=distances.dtype, device=distances.device)
         distances = distances + SELF_MASK * torch.nn.functional.pad(eye, (0, positives.shape[1]))
     logits = -distances / temperature
-    affinity = (logits.softmax(dim=-1) * logits.softmax(dim=-2)).clamp_min(1e-12).sqrt()
+    affinity = (logits.softmax(dim=-1) * logits.softmax(dim=-2)).clamp_min(AFFINITY_FLOOR).sqrt()
     aff_neg, aff_pos = affinity[..., :m], affinity[..., m:]
     coeff = torch.cat([-aff_neg * aff_pos.sum(-1, keepdim=True), aff_pos * aff_neg.sum(-1, keepdim=True)], dim=-1)
     return coeff @ targets - coeff.sum(-1, keepdim=True) * x

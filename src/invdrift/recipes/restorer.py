@@ -1,5 +1,5 @@
-"""Recipes for the conditional restorers: `drift-cond` (drifting on joint (x, y) features) and
-`regression` (the same network trained with MSE on the same pairs and budget)."""
+"""Recipes for the conditional restorers: `drift-cond` (a one-step posterior sampler trained with a
+drifting or energy-score loss) and `regression` (the same network trained with MSE on the same pairs)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import torch
 from .. import data, operators
 from ..conditioning import condition
 from ..nets.restorer import Restorer
+from ..errors import InvdriftError
 from ..priors.drifting import drift_loss
+from ..priors.posterior_losses import energy_score_loss, grouped_drift_loss
 from .base import Recipe, local_batch, sample_batch
 from .drift import FeatureRecipe
 
@@ -31,14 +33,27 @@ def _restorer_defaults(dataset: str) -> dict:
             "channels": c, "size": h, "width": 32, "tasks": list(operators.TASKS)}
 
 
+LOSSES = ("joint", "drift-group", "energy")
+
+
 class DriftCondRecipe(FeatureRecipe):
+    """`loss`: `joint` (one kernel over the batch on joint (x, A†y) features), `drift-group` (the drift
+    field inside each measurement's group of `samples_per_y` samples, positive = its clean image) or
+    `energy` (the energy score per group). `batch_size` counts measurements; each gets `samples_per_y`."""
+
     kind = "drift-cond"
 
     def defaults(self, dataset: str) -> dict:
         return _restorer_defaults(dataset) | {
-            "samples_per_y": 2, "beta": 1.0, "fidelity": 0.0,
+            "samples_per_y": 2, "beta": 1.0, "fidelity": 0.0, "loss": "joint",
             "features": "classifier" if dataset == "cifar10" else "pixels",
             "temperatures": [0.02, 0.05, 0.2]}
+
+    def configure(self, config: dict) -> None:
+        if config.get("loss", "joint") not in LOSSES:
+            raise InvdriftError(f"unknown loss {config['loss']!r}: use one of {', '.join(LOSSES)}")
+        if config.get("loss") in ("drift-group", "energy") and config["samples_per_y"] < 2:
+            raise InvdriftError(f"loss {config['loss']} needs samples_per_y ≥ 2")
 
     def build(self, config: dict) -> Restorer:
         return Restorer(config["channels"], config["width"], stochastic=True)
@@ -46,24 +61,43 @@ class DriftCondRecipe(FeatureRecipe):
     def loss(self, model, env, step, generator, dist):
         config = env["config"]
         x, cond, op = training_pairs(env, local_batch(config, dist), generator)
-        k = config["samples_per_y"]
-        cond_k = cond.repeat(k, 1, 1, 1)
+        k, kind = config["samples_per_y"], config.get("loss", "joint")
+        grouped = kind != "joint"
+        # grouped losses keep a measurement's samples consecutive; the joint loss stacks k copies of the batch
+        cond_k = cond.repeat_interleave(k, 0) if grouped else cond.repeat(k, 1, 1, 1)
         noise = torch.randn(len(cond_k), *x.shape[1:], generator=generator)
         x_gen = model(noise, cond_k)
-        features, beta, c = env["features"], config["beta"], config["channels"]
-        with torch.no_grad():
-            y_feats = [f * beta for f in features(cond[:, :c])]
-            positives = [torch.cat([fx, fy], -1) for fx, fy in zip(features(x), y_feats)]
-            y_feats_k = [f.repeat(1, k, 1) for f in y_feats]
-        generated = [torch.cat([fx, fy], -1) for fx, fy in zip(features(x_gen), y_feats_k)]
-        loss, info = drift_loss(generated, positives, tuple(config["temperatures"]))
+        first = x_gen[::k] if grouped else x_gen[: len(x)]
+        features = env["features"]
+        with torch.autocast("cpu", enabled=False):
+            gen_feats = [f.float() for f in features(x_gen.float())]
+            with torch.no_grad():
+                clean_feats = [f.float() for f in features(x)]
+            if kind == "drift-group":
+                loss, info = grouped_drift_loss(gen_feats, clean_feats, k, tuple(config["temperatures"]))
+            elif kind == "energy":
+                loss, info = energy_score_loss(gen_feats, clean_feats, k)
+            else:
+                loss, info = joint_drift_loss(gen_feats, clean_feats, features(cond[:, :config["channels"]]),
+                                              k, config["beta"], tuple(config["temperatures"]))
         logs = {k_: round(v, 5) for k_, v in info.items() if k_.startswith("f0_")}
         with torch.no_grad():
-            logs["mse"] = (x_gen[: len(x)] - x).pow(2).mean().item()
+            logs["mse"] = (first.float() - x).pow(2).mean().item()
         if config["fidelity"] > 0:
-            residual = (op.A(x_gen[: len(x)]) - op.A(x)).flatten(1).pow(2).mean(1) / (2 * op.sigma ** 2)
+            residual = (op.A(first) - op.A(x)).flatten(1).pow(2).mean(1) / (2 * op.sigma ** 2)
             loss = loss + config["fidelity"] * residual.mean()
         return loss, logs | {"task": op.task}
+
+
+def joint_drift_loss(gen_feats: list[torch.Tensor], clean_feats: list[torch.Tensor], cond_feats: list[torch.Tensor],
+                     k: int, beta: float, temperatures: tuple[float, ...]) -> tuple[torch.Tensor, dict]:
+    """One kernel over the whole batch on joint (x, β·A†y) features; k stacked copies of the batch."""
+    with torch.no_grad():
+        y_feats = [f.float() * beta for f in cond_feats]
+        positives = [torch.cat([fx, fy], -1) for fx, fy in zip(clean_feats, y_feats)]
+        y_feats_k = [f.repeat(1, k, 1) for f in y_feats]
+    generated = [torch.cat([fx, fy], -1) for fx, fy in zip(gen_feats, y_feats_k)]
+    return drift_loss(generated, positives, temperatures)
 
 
 class RegressionRecipe(Recipe):

@@ -11,20 +11,42 @@ import torch
 from ..operators import Operator
 
 SolveFn = Callable[[torch.Tensor, Operator], torch.Tensor]
+DrawFn = Callable[[torch.Tensor, Operator, int], torch.Tensor]  # (y, operator, K) → K samples [K, N, C, H, W]
 
 
 @dataclass
 class Solver:
-    """A restoration method: `solver(y, operator) -> x̂`, with its cost per image and its weights."""
+    """A restoration method: `solver(y, operator) -> x̂`, with its cost per image and its weights.
+
+    A method that samples a posterior also has `draws(y, operator, K)`: K samples whose first is the
+    estimate `solve` returns.
+    """
 
     name: str
     solve: SolveFn
     nfe: int = 0
     checkpoint: str = ""
+    draws: DrawFn | None = None
 
     def __call__(self, y: torch.Tensor, operator: Operator) -> torch.Tensor:
         operator.check_measurement(y)
         return self.solve(y, operator)
+
+    def sample(self, y: torch.Tensor, operator: Operator, k: int) -> torch.Tensor:
+        """K posterior samples [K, N, C, H, W]; an error for a method that does not sample."""
+        if self.draws is None:
+            from ..errors import InvdriftError
+
+            raise InvdriftError(f"{self.name} does not draw samples")
+        operator.check_measurement(y)
+        return self.draws(y, operator, k)
+
+
+def reseeded_draws(solve_with_seed: Callable[[int], SolveFn], seed: int) -> DrawFn:
+    """Draws of a method whose only randomness is its seed: draw i runs it with seed + i."""
+    def draws(y: torch.Tensor, operator: Operator, k: int) -> torch.Tensor:
+        return torch.stack([solve_with_seed(seed + i)(y, operator) for i in range(k)])
+    return draws
 
 
 @dataclass

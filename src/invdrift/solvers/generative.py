@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import torch
 
 from ..conditioning import keep_observed
 from ..models import load_trained
 from ..operators import Operator
-from .base import Context, Solver
+from .base import Context, Solver, reseeded_draws
 from .latent_opt import LatentOptimiser
 
 
@@ -29,8 +31,12 @@ def build_restorer(kind: str, samples: int = 1):
 
         def solve(y: torch.Tensor, operator: Operator) -> torch.Tensor:
             return posterior_draws(model, y, operator, samples, ctx.seed).mean(0)
+
+        def draws(y: torch.Tensor, operator: Operator, k: int) -> torch.Tensor:
+            return posterior_draws(model, y, operator, k, ctx.seed)
         name = kind if samples == 1 else f"{kind}-mean{samples}"
-        return Solver(name, solve, nfe=samples if model.stochastic else 1, checkpoint=label)
+        sampler = draws if model.stochastic and samples == 1 else None
+        return Solver(name, solve, nfe=samples if model.stochastic else 1, checkpoint=label, draws=sampler)
     return build
 
 
@@ -40,7 +46,8 @@ def build_drift_opt(kind: str = "drift"):
         generator, config, label = load_trained(kind, ctx.dataset, ctx.checkpoints)
         optimiser = LatentOptimiser(generator, config["noise_dim"], seed=ctx.seed)
         name = "drift-opt" if kind == "drift" else "drift-opt-latent"
-        return Solver(name, optimiser, nfe=optimiser.nfe, checkpoint=label)
+        draws = reseeded_draws(lambda seed: replace(optimiser, seed=seed), ctx.seed)
+        return Solver(name, optimiser, nfe=optimiser.nfe, checkpoint=label, draws=draws)
     return build
 
 
@@ -68,5 +75,6 @@ def build_diffusion(method: str):
         model, schedule, label = _ddpm(ctx)
         solver = DiffusionSolver(model, schedule, method, seed=ctx.seed,
                                  **settings(method, op.task, ctx.dataset, ctx.checkpoints, label))
-        return Solver(method, solver, nfe=solver.nfe, checkpoint=label)
+        draws = reseeded_draws(lambda seed: replace(solver, seed=seed), ctx.seed)
+        return Solver(method, solver, nfe=solver.nfe, checkpoint=label, draws=draws)
     return build

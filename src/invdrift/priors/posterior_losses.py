@@ -1,0 +1,64 @@
+"""Per-measurement losses for a conditional sampler: G samples of ONE measurement against its clean image.
+
+Features are lists of tensors [L, B·G, D] (L locations, B measurements with G consecutive samples
+each) and [L, B, D] for the clean images. Regrouping them per (location, measurement) gives the
+drift field or the energy score inside each measurement's group, so that the samples of one
+measurement are spread over that measurement's posterior (negatives = the group's own samples).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .drifting import TEMPERATURES, drift_loss
+
+
+def per_measurement(features: torch.Tensor, group_size: int) -> torch.Tensor:
+    """[L, B·G, D] (samples of a measurement consecutive) → [L·B, G, D]."""
+    locations, total, dim = features.shape
+    if total % group_size:
+        raise ValueError(f"{total} samples do not split into groups of {group_size}")
+    return features.reshape(locations * (total // group_size), group_size, dim)
+
+
+def grouped_drift_loss(generated: list[torch.Tensor], clean: list[torch.Tensor], group_size: int,
+                       temperatures: tuple[float, ...] = TEMPERATURES) -> tuple[torch.Tensor, dict]:
+    """The drift loss computed in every measurement's group; the group's positive is its clean image."""
+    gen_groups = [per_measurement(g, group_size) for g in generated]
+    pos_groups = [per_measurement(c, 1) for c in clean]
+    return drift_loss(gen_groups, pos_groups, temperatures)
+
+
+def _distance(a: torch.Tensor, b: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """Euclidean distance over the last axis, smooth at 0."""
+    return ((a - b).pow(2).sum(-1) + eps).sqrt()
+
+
+def energy_score(samples: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Energy score per group: mean ‖x̂ − x‖ − ½ mean over pairs g ≠ g′ of ‖x̂_g − x̂_g′‖.
+
+    samples [M, G, D] (G ≥ 2), target [M, 1, D] → [M]. A strictly proper scoring rule: its expected
+    value over x ~ p is minimised only when the samples are drawn from p.
+    """
+    g = samples.shape[1]
+    if g < 2:
+        raise ValueError("the energy score needs at least 2 samples per group")
+    attraction = _distance(samples, target).mean(1)
+    pairwise = _distance(samples[:, :, None], samples[:, None, :])  # [M, G, G], zero diagonal up to eps
+    off_diagonal = pairwise.sum((1, 2)) - pairwise.diagonal(dim1=1, dim2=2).sum(-1)
+    return attraction - 0.5 * off_diagonal / (g * (g - 1))
+
+
+def energy_score_loss(generated: list[torch.Tensor], clean: list[torch.Tensor],
+                      group_size: int) -> tuple[torch.Tensor, dict]:
+    """Σ over features of the mean energy score, each feature divided by its (constant) mean distance
+    to the clean image so that features of different sizes weigh alike."""
+    total = generated[0].new_zeros(())
+    info: dict[str, float] = {}
+    for k, (gen, pos) in enumerate(zip(generated, clean)):
+        samples, target = per_measurement(gen, group_size), per_measurement(pos, 1)
+        scale = _distance(samples.detach(), target.detach()).mean().clamp_min(1e-3)
+        score = energy_score(samples, target).mean()
+        total = total + score / scale
+        info[f"f{k}_scale"] = float(scale)
+    return total, info
