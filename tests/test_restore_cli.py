@@ -27,16 +27,77 @@ def test_restore_simulated_and_measured(digits, tmp_path, capsys):
     out = tmp_path / "out"
     code, stdout, _ = run(["--task", "deblur", "--in", str(digits), "--out", str(out), "--method", "wiener",
                            "--simulate"], capsys)
-    assert code == 0 and "PSNR" in stdout
-    assert sorted(p.name for p in out.iterdir()) == ["d0.png", "d0_measured.png", "d1.png", "d1_measured.png",
-                                                      "d2.png", "d2_measured.png"]
+    assert code == 0 and "PSNR" in stdout and "wiener on mnist" in stdout
+    per_image = [f"d{i}{suffix}" for i in range(3)
+                 for suffix in (".png", "_measured.npy", "_measured.png", "_pinv.png")]
+    assert sorted(p.name for p in out.iterdir()) == sorted(per_image + ["metrics.csv"])
+    assert f"wrote {len(per_image) + 1} file(s)" in stdout
     # restoring the measured images as measurements also works (same size for deblur)
     measured = tmp_path / "measured"
     measured.mkdir()
     for p in out.glob("*_measured.png"):
         p.rename(measured / p.name)
     code, _, _ = run(["--task", "deblur", "--in", str(measured), "--out", str(tmp_path / "again")], capsys)
-    assert code == 0 and len(list((tmp_path / "again").iterdir())) == 3
+    assert code == 0 and len(list((tmp_path / "again").iterdir())) == 4  # 3 images + metrics.csv
+
+
+@pytest.mark.parametrize("task", ["sr2", "inpaint_random"])
+def test_simulate_then_restore_round_trips_through_the_measurement(task, digits, tmp_path, capsys):
+    """NAME_measured.npy is the real y (H/2 for sr2): fed back, it restores to the same image."""
+    out = tmp_path / "sim"
+    code, _, _ = run(["--task", task, "--in", str(digits / "d0.png"), "--out", str(out), "--method", "tikhonov",
+                      "--simulate"], capsys)
+    assert code == 0
+    y = np.load(out / "d0_measured.npy")
+    assert y.shape == ((1, 14, 14) if task == "sr2" else (1, 28, 28))
+    extra = ["--mask", str(out / "d0_mask.png")] if task == "inpaint_random" else []
+    code, _, err = run(["--task", task, "--in", str(out / "d0_measured.npy"), "--out", str(tmp_path / "back"),
+                        "--method", "tikhonov", *extra], capsys)
+    assert code == 0, err
+    first = np.asarray(Image.open(out / "d0.png"), np.float64)
+    again = np.asarray(Image.open(tmp_path / "back" / "d0_measured.png"), np.float64)
+    assert np.abs(first - again).max() <= 1.0
+
+
+def test_metrics_csv_per_image_and_per_sample(digits, tmp_path, capsys):
+    import csv
+
+    out = tmp_path / "out"
+    code, _, _ = run(["--task", "inpaint_box", "--in", str(digits), "--out", str(out), "--method", "drift-cond",
+                      "--simulate", "--samples", "3"], capsys)
+    assert code == 0
+    rows = list(csv.DictReader(open(out / "metrics.csv")))
+    assert [r["name"] for r in rows] == ["d0.png", "d1.png", "d2.png"]
+    assert set(rows[0]) == {"name", "consistency", "psnr", "ssim", "psnr_sample1", "psnr_sample2", "psnr_sample3"}
+    assert all(10 < float(r["psnr"]) < 60 for r in rows)
+
+
+def test_existing_results_are_not_overwritten_without_the_flag(digits, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert run(["--task", "denoise", "--in", str(digits), "--out", str(out), "--method", "wiener"], capsys)[0] == 0
+    before = (out / "d0.png").read_bytes()
+    code, _, err = run(["--task", "denoise", "--in", str(digits), "--out", str(out), "--method", "pinv"], capsys)
+    assert code == 2 and "--overwrite" in err and err.count("\n") == 1
+    assert (out / "d0.png").read_bytes() == before
+    code, _, _ = run(["--task", "denoise", "--in", str(digits), "--out", str(out), "--method", "pinv",
+                      "--overwrite"], capsys)
+    assert code == 0 and (out / "d0.png").read_bytes() != before
+
+
+def test_sixteen_bit_png_is_read_at_its_depth(tmp_path, capsys):
+    x, _ = data.samples("mnist")
+    folder = tmp_path / "in16"
+    folder.mkdir()
+    Image.fromarray((x[0, 0].numpy() * 65535).round().astype(np.uint16)).save(folder / "d.png")
+    Image.fromarray((x[0, 0].numpy() * 255).round().astype(np.uint8)).save(tmp_path / "d8.png")
+    psnrs = []
+    for source in (folder / "d.png", tmp_path / "d8.png"):
+        out = tmp_path / f"out-{source.stem}"
+        code, stdout, _ = run(["--task", "deblur", "--in", str(source), "--out", str(out), "--method", "wiener",
+                               "--simulate"], capsys)
+        assert code == 0
+        psnrs.append(float(stdout.split("PSNR ")[1].split()[0]))
+    assert abs(psnrs[0] - psnrs[1]) < 0.2  # the same picture, not saturated to white
 
 
 def make_case(case: str, tmp_path, digits):
@@ -82,13 +143,24 @@ def make_case(case: str, tmp_path, digits):
         return digits, ["--method", "drift-cond", "--samples", "0"]
     elif case == "missing_weights":
         return digits, ["--method", "drift-cond", "--checkpoints", str(tmp_path / "no-weights")]
+    elif case == "mask_for_a_task_without_mask":
+        return digits, ["--mask", str(digits / "d0.png")]
+    elif case == "out_is_a_file":
+        target = tmp_path / "out"
+        target.write_text("keep me")
+        return digits, []
+    elif case == "same_stem":
+        Image.fromarray(np.zeros((28, 28), np.uint8)).save(bad / "x.png")
+        Image.fromarray(np.zeros((28, 28), np.uint8)).save(bad / "x.jpg")
+    elif case == "hwc_npy":
+        np.save(bad / "a.npy", np.zeros((28, 28, 1), np.float32))
     return bad, []
 
 
 CASES = ["wrong_size", "wrong_channels", "nan", "out_of_range", "clean_out_of_range", "empty_file", "not_an_image",
          "empty_folder", "missing_input", "unknown_method", "unknown_task", "unknown_dataset", "missing_mask",
          "sr_wrong_size", "method_not_for_task", "missing_weights", "samples_of_a_deterministic_method",
-         "zero_samples"]
+         "zero_samples", "mask_for_a_task_without_mask", "out_is_a_file", "same_stem", "hwc_npy"]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -99,7 +171,27 @@ def test_bad_input_one_line_exit_2_nothing_written(case, tmp_path, digits, capsy
     code, _, err = run(args, capsys)
     assert code == 2, err
     assert err.startswith("invdrift: error:") and err.count("\n") == 1
-    assert not out.exists()
+    if case == "out_is_a_file":
+        assert out.read_text() == "keep me"
+    else:
+        assert not out.exists()
+
+
+@pytest.mark.parametrize("case,words", [("cifar_into_mnist", "--dataset cifar10"),
+                                        ("range_in_folder", "b.npy"),
+                                        ("hwc_npy", "[H, W, C]")])
+def test_errors_name_the_file_and_the_likely_cause(case, words, tmp_path, capsys):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    if case == "cifar_into_mnist":
+        Image.fromarray(np.random.default_rng(0).integers(0, 255, (32, 32, 3), dtype=np.uint8)).save(folder / "c.png")
+    elif case == "range_in_folder":
+        np.save(folder / "a.npy", np.zeros((1, 28, 28), np.float32))
+        np.save(folder / "b.npy", np.full((1, 28, 28), 200.0, np.float32))
+    else:
+        np.save(folder / "a.npy", np.zeros((32, 32, 3), np.float32))
+    code, _, err = run(["--task", "denoise", "--in", str(folder), "--out", str(tmp_path / "out")], capsys)
+    assert code == 2 and words in err, err
 
 
 def test_refuses_to_overwrite_inputs(digits, capsys):
@@ -115,8 +207,9 @@ def test_posterior_samples_and_their_mean(digits, tmp_path, capsys):
                            "--simulate", "--samples", "4"], capsys)
     assert code == 0 and "PSNR" in stdout
     names = sorted(p.name for p in out.iterdir())
-    assert names == sorted([f"d{i}.png" for i in range(3)] + [f"d{i}_measured.png" for i in range(3)]
-                           + [f"d{i}_sample{k}.png" for i in range(3) for k in range(1, 5)])
+    assert names == sorted([f"d{i}{suffix}" for i in range(3) for suffix in (".png", "_measured.npy",
+                                                                             "_measured.png", "_pinv.png")]
+                           + [f"d{i}_sample{k}.png" for i in range(3) for k in range(1, 5)] + ["metrics.csv"])
     draws = np.stack([np.asarray(Image.open(out / f"d0_sample{k}.png"), np.float64) for k in range(1, 5)])
     mean = np.asarray(Image.open(out / "d0.png"), np.float64)
     assert np.abs(draws.mean(0) - mean).max() <= 2.0  # the mean of the draws, up to 8-bit rounding

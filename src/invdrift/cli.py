@@ -120,8 +120,8 @@ def cmd_restore(args: argparse.Namespace) -> None:
     written = run_restore(Path(args.inputs), Path(args.out), args.task, args.method, args.dataset,
                           Path(args.checkpoints or default_checkpoints()), simulate=args.simulate,
                           mask=Path(args.mask) if args.mask else None, seed=args.seed, data_root=args.data_root,
-                          samples=args.samples)
-    print(f"wrote {len(written)} file(s) to {Path(args.out)}")
+                          samples=args.samples, overwrite=args.overwrite)
+    print(f"wrote {len(set(written))} file(s) to {Path(args.out)}")
 
 
 def cmd_report(args: argparse.Namespace) -> None:
@@ -243,6 +243,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--samples", type=int, default=1, metavar="K",
                    help="drift-cond / drift-cond-latent: draw K posterior samples, write each as NAME_sampleK.png "
                         "and their mean (an MMSE-like estimate) as NAME.png")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace files of an earlier run in --out (by default an --out holding them is refused)")
     p.add_argument("--checkpoints", default=None, help="folder of shipped weights")
     p.set_defaults(func=cmd_restore)
 

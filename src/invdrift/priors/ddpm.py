@@ -11,6 +11,8 @@ from typing import Callable
 
 import torch
 
+from ..progress import progress
+
 EpsModel = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
@@ -89,7 +91,7 @@ def sample_ancestral(model: EpsModel, schedule: Schedule, shape: tuple[int, ...]
     """Full ancestral sampling (T network evaluations), or from x_{t_start} = `start` (SDEdit)."""
     t_start = schedule.T - 1 if t_start is None else t_start
     x = torch.randn(shape, generator=generator) if start is None else start
-    for t in range(t_start, -1, -1):
+    for t in progress(range(t_start, -1, -1), "ancestral sampling", t_start + 1):
         eps = model(x, torch.full((shape[0],), t, dtype=torch.long))
         x0 = tweedie(schedule, x, torch.full((shape[0],), t, dtype=torch.long), eps).clamp(-1, 1)
         x = ancestral_step(schedule, x, t, x0, torch.randn(shape, generator=generator))
@@ -102,7 +104,7 @@ def sample_ddim(model: EpsModel, schedule: Schedule, shape: tuple[int, ...], ste
     """DDIM (η = 0) with `steps` evenly spaced network evaluations."""
     ts = torch.linspace(schedule.T - 1, 0, steps).round().long().tolist()
     x = torch.randn(shape, generator=generator)
-    for i, t in enumerate(ts):
+    for i, t in progress(enumerate(ts), f"DDIM-{steps} sampling", len(ts)):
         t_prev = ts[i + 1] if i + 1 < len(ts) else -1
         eps = model(x, torch.full((shape[0],), t, dtype=torch.long))
         x = ddim_step(schedule, x, t, t_prev, eps)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import torch
 
 from ..operators import Operator
+from ..progress import progress
 from ..priors.ddpm import EpsModel, Schedule, ancestral_step, q_sample, tweedie
 
 
@@ -110,7 +111,7 @@ class DiffusionSolver:
             x = q_sample(self.schedule, start, _steps(len(y), self.t_start), torch.randn(shape, generator=generator))
         else:
             x = torch.randn(shape, generator=generator)
-        for t in range(self.t_start, -1, -1):
+        for t in progress(range(self.t_start, -1, -1), self.method, self.t_start + 1):
             noise = torch.randn(shape, generator=generator)
             if self.method == "dps":
                 x = dps_step(self.model, self.schedule, x, t, y, op, self.zeta, noise)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from ..operators import Operator
+from ..progress import progress
 
 
 def objective(generator, z: torch.Tensor, y: torch.Tensor, op: Operator, lam: float) -> torch.Tensor:
@@ -40,7 +41,7 @@ class LatentOptimiser:
         with torch.enable_grad():
             z.requires_grad_(True)
             opt = torch.optim.Adam([z], lr=self.lr)
-            for _ in range(self.steps):
+            for _ in progress(range(self.steps), "latent optimisation"):
                 loss = objective(self.generator, z, y_rep, op_rep, self.lam)
                 opt.zero_grad(set_to_none=True)
                 loss.sum().backward()
