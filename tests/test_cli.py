@@ -49,7 +49,8 @@ def test_bench_writes_the_protocol_columns(capsys, tmp_path, data_root):
         ("sr2", "pinv"), ("sr2", "bicubic"), ("sr2", "tikhonov")}
     header = (out / "results.csv").read_text().splitlines()[0].split(",")
     assert header == ["dataset", "task", "method", "n", "psnr", "psnr_se", "ssim", "mse", "consistency", "fd",
-                      "lpips", "nfe", "s_per_image", "images_per_s", "checkpoint", "machine"]
+                      "lpips", "nfe", "s_per_image", "images_per_s", "samples", "psnr_1", "psnr_mean",
+                      "range_coverage", "sample_std", "checkpoint", "machine"]
     assert "| mnist | denoise | wiener |" in (out / "results.md").read_text()
     # a second run merges rows instead of discarding the first
     run_cli(["bench", "--dataset", "mnist", "--task", "deblur", "--methods", "pinv", "--n", "20",
@@ -100,3 +101,66 @@ def test_merge_combines_bench_folders_and_refuses_an_empty_one(capsys, tmp_path,
     (tmp_path / "empty").mkdir()
     code, _, err = run_cli(["merge", str(tmp_path / "empty"), "--out", str(tmp_path / "all")], capsys)
     assert code == 2 and "no results in" in err
+
+
+def test_help_shows_defaults_and_choices_and_every_command_has_a_description(capsys):
+    for command, needles in {"restore": ["default: tikhonov", "{mnist,cifar10}", "default: 0", "deblur: Gaussian"],
+                             "sample": ["default: 64", "default: samples.png", "default: 0"],
+                             "speed": ["default: 3", "--threads"], "data": ["fashion-mnist"]}.items():
+        code, out, _ = run_cli([command, "--help"], capsys)
+        assert code == 0, command
+        text = " ".join(out.split())
+        assert all(n in text for n in needles), (command, [n for n in needles if n not in text])
+        description = out.split("\n\n")[1]
+        assert not description.startswith(("positional", "options")), command
+    code, out, _ = run_cli(["--version"], capsys)
+    assert code == 0 and out.startswith("invdrift ")
+
+
+@pytest.mark.parametrize("out_name, error", [("grid.jpg", None), ("folder/", None), ("grid.gif", "extension"),
+                                             ("grid", "extension")])
+def test_sample_respects_the_output_extension_or_refuses_it(out_name, error, tmp_path, capsys):
+    target = str(tmp_path / out_name) + ("/" if out_name.endswith("/") else "")
+    code, stdout, err = run_cli(["sample", "--model", "drift", "--n", "4", "--out", target], capsys)
+    if error:
+        assert code == 2 and error in err and err.count("\n") == 1
+        assert not any(tmp_path.iterdir())
+        return
+    assert code == 0, err
+    written = tmp_path / "folder" / "samples-drift-mnist.png" if out_name.endswith("/") else tmp_path / out_name
+    header = written.read_bytes()[:4]
+    assert header == (b"\x89PNG" if written.suffix == ".png" else b"\xff\xd8\xff\xe0"[:4]) or \
+        (written.suffix == ".jpg" and header[:3] == b"\xff\xd8\xff")
+
+
+def test_sample_refuses_a_sampler_for_a_one_step_model(capsys, tmp_path):
+    code, _, err = run_cli(["sample", "--model", "drift", "--sampler", "ddim50", "--out", str(tmp_path / "a.png")],
+                           capsys)
+    assert code == 2 and "--sampler applies to ddpm only" in err and not (tmp_path / "a.png").exists()
+
+
+def test_speed_takes_threads(capsys, data_root, monkeypatch):
+    from invdrift.speed import measure_speed
+
+    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    rows = measure_speed("mnist", "denoise", ["pinv"], n=8, repeats=1, data_root=data_root, threads=1)
+    assert rows[0]["machine"].startswith("4 cores (1 thread used)")
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    rows = measure_speed("mnist", "denoise", ["pinv"], n=8, repeats=1, data_root=data_root)
+    assert rows[0]["machine"].startswith("4 cores (2 threads used)")
+
+
+def test_readme_python_example_runs_from_another_directory(tmp_path):
+    """The README's example finds the shipped weights without being run from the repository root."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    example = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    env = {k: v for k, v in __import__("os").environ.items() if k != "INVDRIFT_CHECKPOINTS"}
+    env["INVDRIFT_OFFLINE"] = "1"
+    env["INVDRIFT_CACHE"] = str(tmp_path / "cache")
+    env.pop("INVDRIFT_DATA", None)
+    result = subprocess.run([sys.executable, "-c", example + "\nprint('shape', tuple(x_hat.shape))"],
+                            cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "shape (" in result.stdout

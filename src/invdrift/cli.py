@@ -85,25 +85,38 @@ def cmd_demo(args: argparse.Namespace) -> None:
     run_demo(Path(args.out), args.dataset, checkpoints=Path(args.checkpoints or default_checkpoints()))
 
 
+def sample_path(out: str, model: str, dataset: str) -> Path:
+    """--out as given; a trailing '/' or an existing folder means a file samples-MODEL-DATASET.png inside it."""
+    path = Path(out)
+    if out.endswith(("/", "\\")) or path.is_dir():
+        return path / f"samples-{model}-{Path(dataset).name}.png"
+    return path
+
+
 def cmd_sample(args: argparse.Namespace) -> None:
     import torch
 
-    from .figures import labelled_grid, save_png
+    from .figures import IMAGE_FORMATS, labelled_grid, save_image
     from .models import load_trained
+    from .sampling import ONE_STEP, generate
 
     if args.n < 1:
         raise InvdriftError("--n must be at least 1")
-    from .sampling import ONE_STEP, generate
-
     if args.model not in (*ONE_STEP, "ddpm"):
         raise InvdriftError(f"{args.model} is not an unconditional generative model (use drift, drift-latent or ddpm)")
+    if args.sampler is not None and args.model in ONE_STEP:
+        raise InvdriftError(f"--sampler applies to ddpm only ({args.model} takes one network evaluation per image)")
     if args.check and args.model not in ONE_STEP:
         raise InvdriftError("--check needs a one-step generator (drift or drift-latent)")
+    out = sample_path(args.out, args.model, args.dataset)
+    if out.suffix.lower() not in IMAGE_FORMATS:
+        raise InvdriftError(f"--out {out}: unknown image extension {out.suffix or '(none)'!r}; use .png or .jpg")
     model, config, label = load_trained(args.model, args.dataset, args.checkpoints)
-    samples, _ = generate(args.model, model, config, args.n, torch.Generator().manual_seed(args.seed), args.sampler)
+    samples, _ = generate(args.model, model, config, args.n, torch.Generator().manual_seed(args.seed),
+                          args.sampler or "ancestral")
     per_row = int(args.n ** 0.5 + 0.999)
     rows = [("", samples[i:i + per_row]) for i in range(0, args.n, per_row)]
-    path = save_png(labelled_grid(rows, scale=2, label_width=0), args.out)
+    path = save_image(labelled_grid(rows, scale=2, label_width=0), out)
     print(f"{args.n} samples of {label} → {path}")
     if args.check:
         import json
@@ -148,19 +161,65 @@ def cmd_speed(args: argparse.Namespace) -> None:
     from .speed import measure_speed
 
     rows = measure_speed(args.dataset, args.task, [m.strip() for m in args.methods.split(",") if m.strip()],
-                         args.n, args.repeats, args.data_root, Path(args.checkpoints or default_checkpoints()))
+                         args.n, args.repeats, args.data_root, Path(args.checkpoints or default_checkpoints()),
+                         threads=args.threads)
     print(f"{args.dataset} {args.task}, batch {args.n}, median of {args.repeats} interleaved rounds; {rows[0]['machine']}")
     for row in rows:
         print(f"  {row['method']:18s} {row['images_per_s']:10.1f} images/s (batch {row['n']})   "
               f"×{row['ratio_to_first']:.3g} vs {rows[0]['method']}")
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """Appends '(default: X)' to an option's help unless the help already names its default or it has none."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if (action.default is None or action.default is False or action.default is argparse.SUPPRESS
+                or "default" in text or not action.option_strings):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+class Parser(argparse.ArgumentParser):
+    """Usage errors as one line ('invdrift: error: …', exit 2), like every other error."""
+
+    def error(self, message: str):
+        print(f"invdrift: error: {message} (see {self.prog} --help)", file=sys.stderr)
+        sys.exit(2)
+
+
+DATASETS = ("mnist", "cifar10")
+GENERATIVE_MODELS = ("drift", "drift-latent", "ddpm")
+DEGRADATIONS = ("Degradations (y = A x + σ n, images in [0, 1]): denoise: identity, σ 0.2; deblur: Gaussian blur "
+                "std 1.5 px, 9×9 kernel, circular boundary, σ 0.05; sr2 / sr4: mean over 2×2 / 4×4 blocks, σ 0.01; "
+                "inpaint_box: centred square of side H/2 missing (0 in y), σ 0.01; inpaint_random: each pixel "
+                "missing with probability 0.7 (all channels together), σ 0.01.")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("invdrift")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="invdrift",
+    from .operators import TASKS
+    from .solvers.registry import METHODS
+
+    parser = Parser(
+        prog="invdrift", formatter_class=HelpFormatter,
         description="Restore images with generative priors (drifting models, DDPM) and classical baselines, "
                     "measured on one benchmark protocol.")
+    parser.add_argument("--version", action="version", version=f"invdrift {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_parser = sub.add_parser
+
+    def add_parser(*a, **k):
+        return _add_parser(*a, formatter_class=HelpFormatter, **k)
+    sub.add_parser = add_parser  # every subcommand shows its defaults
 
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--data-root", default=None,
@@ -230,16 +289,21 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Restore measurements (or, with --simulate, degrade clean images by the "
                                    "protocol operator first). All inputs are checked before anything is written: "
                                    "size and channels must match the dataset (H/2, H/4 for sr2/sr4), no NaN, "
-                                   "measurements within [-0.5, 1.5], clean images within [0, 1]. Never overwrites inputs.")
+                                   "measurements within [-0.5, 1.5], clean images within [0, 1]. Never overwrites inputs. "
+                                   "Writes OUT/NAME.png per input and OUT/metrics.csv (per image; PSNR and SSIM with "
+                                   "--simulate). " + DEGRADATIONS)
     common(p)
-    p.add_argument("--task", required=True, help="denoise, deblur, sr2, sr4, inpaint_box, inpaint_random")
-    p.add_argument("--in", dest="inputs", required=True, help="an image file or a folder of images")
+    p.add_argument("--task", required=True, choices=TASKS, help="the degradation")
+    p.add_argument("--in", dest="inputs", required=True, help="an image file or a folder of images (PNG, JPEG, .npy)")
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--method", default="tikhonov")
-    p.add_argument("--dataset", default="mnist", help="which trained models and image size to use")
-    p.add_argument("--mask", default=None, help="observed-pixel mask image for inpaint_random (white = observed)")
+    p.add_argument("--method", default="tikhonov", choices=list(METHODS), metavar="METHOD",
+                   help=f"one of {', '.join(METHODS)}")
+    p.add_argument("--dataset", default="mnist", choices=DATASETS, help="which trained models and image size to use")
+    p.add_argument("--mask", default=None,
+                   help="observed-pixel mask image for inpaint_random (white = observed); with --simulate it "
+                        "replaces the random mask")
     p.add_argument("--simulate", action="store_true", help="inputs are clean images: degrade, restore, report PSNR")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="noise, masks and samples")
     p.add_argument("--samples", type=int, default=1, metavar="K",
                    help="drift-cond / drift-cond-latent: draw K posterior samples, write each as NAME_sampleK.png "
                         "and their mean (an MMSE-like estimate) as NAME.png")
@@ -274,25 +338,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoints", default=None, help="folder of shipped weights (the record is written there)")
     p.set_defaults(func=cmd_tune)
 
-    p = sub.add_parser("speed", help="images/s of several methods measured interleaved in one run (ratios)")
+    p = sub.add_parser("speed", help="images/s of several methods measured interleaved in one run (ratios)",
+                       description="Times methods interleaved on the same measurements (median of --repeats rounds "
+                                   "after a warm-up), so their ratio is not disturbed by other work on the machine.")
     common(p)
-    p.add_argument("--dataset", default="mnist")
-    p.add_argument("--task", default="denoise")
+    p.add_argument("--dataset", default="mnist", choices=DATASETS)
+    p.add_argument("--task", default="denoise", choices=TASKS)
     p.add_argument("--methods", required=True,
                    help="comma list of restoration methods and/or gen:drift, gen:drift-latent, gen:ddpm, "
                         "gen:ddim50; METHOD@B times it on a batch of B instead of --n (for slow methods)")
     p.add_argument("--n", type=int, default=256, help="batch size (default 256)")
-    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--repeats", type=int, default=3, help="interleaved timing rounds (the median is reported)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="CPU threads (default: $OMP_NUM_THREADS if set, else all cores)")
     p.add_argument("--checkpoints", default=None, help="folder of shipped weights")
     p.set_defaults(func=cmd_speed)
 
-    p = sub.add_parser("sample", help="unconditional samples from a shipped generative model, as a PNG grid")
-    p.add_argument("--model", default="drift", help="drift, drift-latent (one step each) or ddpm")
-    p.add_argument("--sampler", default="ancestral", help="for ddpm: ancestral (1000 steps) or ddim50")
-    p.add_argument("--dataset", default="mnist")
-    p.add_argument("--n", type=int, default=64)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default="samples.png")
+    p = sub.add_parser("sample", help="unconditional samples from a shipped generative model, as a PNG grid",
+                       description="Draw N unconditional samples from a shipped generator and save them as one grid "
+                                   "image (PNG or JPEG by the extension of --out).")
+    p.add_argument("--model", default="drift", choices=GENERATIVE_MODELS,
+                   help="drift, drift-latent (one network evaluation per image) or ddpm")
+    p.add_argument("--sampler", default=None, choices=("ancestral", "ddim50"),
+                   help="for ddpm only: ancestral (1000 steps, the default) or ddim50")
+    p.add_argument("--dataset", default="mnist", choices=DATASETS)
+    p.add_argument("--n", type=int, default=64, help="number of samples")
+    p.add_argument("--seed", type=int, default=0, help="sampling seed")
+    p.add_argument("--out", default="samples.png",
+                   help="grid file (.png or .jpg); a folder (existing, or ending in /) gets samples-MODEL-DATASET.png")
     p.add_argument("--checkpoints", default=None, help="folder of shipped weights")
     p.add_argument("--check", action="store_true",
                    help="also print the checks the training ran (class shares of 10,000 samples, mean nearest-train "
@@ -300,9 +373,13 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.set_defaults(func=cmd_sample)
 
-    p = sub.add_parser("data", help="load datasets and print their sizes, or rebuild the built-in samples")
+    p = sub.add_parser("data", help="load datasets and print their sizes, or rebuild the built-in samples",
+                       description="Load each named dataset (mnist, cifar10, fashion-mnist, or a folder / zip of "
+                                   "images) from --data-root, $INVDRIFT_DATA or the cache, and print its splits' "
+                                   "shapes, value range and per-class counts.")
     common(p)
-    p.add_argument("names", nargs="*", default=["mnist", "cifar10"])
+    p.add_argument("names", nargs="*", default=["mnist", "cifar10"],
+                   help="datasets: mnist, cifar10, fashion-mnist or a folder/zip of images (default: mnist cifar10)")
     p.add_argument("--make-samples", action="store_true",
                    help="rewrite the built-in sample set (test images 0–31) from the data")
     p.set_defaults(func=cmd_data)
@@ -311,7 +388,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error already printed as one line
+        return int(exc.code or 0)
     args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args.func(args)

@@ -29,12 +29,15 @@ def labelled_grid(rows: list[tuple[str, torch.Tensor]], scale: int = 2, label_wi
                   title: str | None = None) -> Image.Image:
     """Stack labelled rows of images (all rows must have images of one size and count)."""
     strips = [(label, to_pil(images, scale)) for label, images in rows]
+    font = ImageFont.load_default()
+    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    if label_width:  # wide enough for the longest label
+        label_width = max(label_width, 12 + max(int(measure.textlength(label, font=font)) for label, _ in strips))
     width = label_width + max(s.width for _, s in strips)
     top = 18 if title else 0
     height = top + sum(s.height + 4 for _, s in strips)
     canvas = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(canvas)
-    font = ImageFont.load_default()
     if title:
         draw.text((4, 2), title, fill="black", font=font)
     y = top
@@ -50,6 +53,22 @@ def save_png(image: Image.Image, path: str | Path) -> Path:
     path = Path(path)
     with atomic_path(path) as tmp:
         image.save(tmp, format="PNG")
+    return path
+
+
+IMAGE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
+
+
+def save_image(image: Image.Image, path: str | Path) -> Path:
+    """Write PNG or JPEG (quality 95) atomically, by the file's extension; other extensions are refused."""
+    from .errors import InvdriftError
+
+    path = Path(path)
+    fmt = IMAGE_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise InvdriftError(f"{path}: unknown image extension {path.suffix or '(none)'!r}; use .png or .jpg")
+    with atomic_path(path) as tmp:
+        image.save(tmp, format=fmt, **({"quality": 95} if fmt == "JPEG" else {}))
     return path
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import torch
 
+from .architectures import build_network
 from .checkpoint import checkpoint_label, default_checkpoints, load_into, load_model_weights
 
 
@@ -16,11 +17,17 @@ def weights_path(kind: str, dataset: str, checkpoints: str | Path | None = None)
 def load_trained(kind: str, dataset: str, checkpoints: str | Path | None = None
                  ) -> tuple[torch.nn.Module, dict, str]:
     """(model in eval mode with frozen weights, its config, 'file@sha' label)."""
-    from .recipes import RECIPES
-
     path = weights_path(kind, dataset, checkpoints)
     state, config = load_model_weights(path, kind, dataset)
-    model = RECIPES[kind].build(config)
+    model = build_network(kind, config)
     load_into(model, state, path)
     model.eval().requires_grad_(False)
     return model, config, checkpoint_label(path)
+
+
+def load_ddpm(dataset: str, checkpoints: str | Path | None = None):
+    """(shipped DDPM ε-network, its noise schedule, 'file@sha' label)."""
+    from .priors.ddpm import Schedule
+
+    model, config, label = load_trained("ddpm", dataset, checkpoints)
+    return model, Schedule.linear(config["T"], config["beta_start"], config["beta_end"]), label

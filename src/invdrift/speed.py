@@ -17,7 +17,7 @@ import torch
 from . import bench, data
 from .errors import InvdriftError
 from .checkpoint import default_checkpoints
-from .machine import describe
+from .machine import compute_threads, describe
 from .models import load_trained
 from .sampling import generate
 from .solvers import registry
@@ -39,6 +39,12 @@ def _runner(name: str, ctx: Context, batch: bench.Batch) -> Callable[[], None]:
     return lambda: solver(batch.y, batch.op)
 
 
+def _env_threads() -> int | None:
+    """$OMP_NUM_THREADS as a positive integer, else None."""
+    value = os.environ.get("OMP_NUM_THREADS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
 def _batch_size(spec: str, default: int) -> int:
     """B of 'METHOD@B', else the default batch."""
     if "@" not in spec:
@@ -53,9 +59,13 @@ def _batch_size(spec: str, default: int) -> int:
 
 
 def measure_speed(dataset: str, task: str, methods: list[str], n: int = 256, repeats: int = 3,
-                  data_root=None, checkpoints=None) -> list[dict]:
-    """Images per second of each method (median over `repeats` interleaved rounds) and ratios to the first."""
-    torch.set_num_threads(os.cpu_count() or 1)
+                  data_root=None, checkpoints=None, threads: int | None = None) -> list[dict]:
+    """Images per second of each method (median over `repeats` interleaved rounds) and ratios to the first.
+
+    `threads`: CPU threads (default $OMP_NUM_THREADS if set, else all cores); the machine string says so.
+    """
+    threads = compute_threads(threads if threads is not None else _env_threads())
+    torch.set_num_threads(threads)
     sizes = {m: _batch_size(m, n) for m in methods}
     x, _ = data.load_slice(dataset, "test", 0, max(sizes.values()), data_root)
     ctx = Context(dataset, data_root, checkpoints or default_checkpoints())
@@ -70,7 +80,7 @@ def measure_speed(dataset: str, task: str, methods: list[str], n: int = 256, rep
                 start = time.perf_counter()
                 run()
                 times[name].append(time.perf_counter() - start)
-    machine = describe()
+    machine = describe(threads)
     first = sizes[methods[0]] / statistics.median(times[methods[0]])
     out = []
     for name in methods:

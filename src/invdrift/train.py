@@ -34,6 +34,7 @@ class Dist:
 
     rank: int = 0
     world: int = 1
+    owns_group: bool = False  # this process joined the group and leaves it at the end
 
     @property
     def main(self) -> bool:
@@ -45,11 +46,25 @@ def init_distributed() -> Dist:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
         return Dist()
-    if not torch_dist.is_initialized():
+    owns = not torch_dist.is_initialized()
+    if owns:
         backend = "nccl" if torch.cuda.is_available() else "gloo"
         torch_dist.init_process_group(backend=backend)
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(os.environ.get("LOCAL_WORLD_SIZE", world))))
-    return Dist(torch_dist.get_rank(), torch_dist.get_world_size())
+    return Dist(torch_dist.get_rank(), torch_dist.get_world_size(), owns)
+
+
+def leave_distributed(dist: Dist) -> None:
+    """Every rank waits for the others, then shuts its process group down before the process exits.
+
+    Exiting with the group alive leaves gloo's worker threads running while the interpreter tears
+    down, which can abort a rank ("terminate called without an active exception").
+    """
+    if dist.world <= 1 or not torch_dist.is_initialized():
+        return
+    torch_dist.barrier()
+    if dist.owns_group:
+        torch_dist.destroy_process_group()
 
 
 def step_generator(seed: int, step: int, rank: int = 0) -> torch.Generator:
@@ -238,7 +253,8 @@ def train(kind: str, dataset: str, overrides: dict | None = None, run_dir: str |
     ranks_agree = None
     if dist.world > 1:
         ranks_agree = _ranks_agree(model)
-        torch_dist.barrier()
+        del net  # the DDP wrapper holds the process group; release it before the group goes
+        leave_distributed(dist)
     if not dist.main:
         return None
     ema.eval()

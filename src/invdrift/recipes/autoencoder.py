@@ -7,7 +7,6 @@ from __future__ import annotations
 import torch
 
 from .. import data, metrics
-from ..nets.autoencoder import Autoencoder
 from .base import Recipe, local_batch, sample_batch
 
 
@@ -23,9 +22,6 @@ class AutoencoderRecipe(Recipe):
                 "latent_channels": 8 if cifar else 4, "latent_noise": 0.1, "latent_penalty": 1e-3,
                 "semantic_weight": 0.01}
 
-    def build(self, config: dict) -> Autoencoder:
-        classes = 10 if config.get("semantic_weight", 0) > 0 else 0
-        return Autoencoder(config["channels"], config["width"], config["latent_channels"], classes, config["size"])
 
     def loss(self, model, env, step, generator, dist):
         config = env["config"]

@@ -22,7 +22,10 @@ class Recipe:
         """Fill settings that depend on other shipped models (before the config is fixed)."""
 
     def build(self, config: dict) -> torch.nn.Module:
-        raise NotImplementedError
+        """The recipe's network, as `invdrift.architectures` builds it for this kind."""
+        from ..architectures import build_network
+
+        return build_network(self.kind, config)
 
     def initialise(self, model: torch.nn.Module, config: dict) -> None:
         """Load frozen parts from other shipped models into a freshly built model (training only)."""

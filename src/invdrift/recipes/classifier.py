@@ -6,7 +6,6 @@ import torch
 import torch.nn.functional as F
 
 from .. import data
-from ..nets.classifier import Classifier
 from .base import Recipe, local_batch, sample_batch
 
 
@@ -37,8 +36,6 @@ class ClassifierRecipe(Recipe):
                 "width": 32, "feature_dim": 128, "augment": cifar,
                 "channels": data.SHAPES.get(dataset, (3,))[0]}
 
-    def build(self, config: dict) -> Classifier:
-        return Classifier(config["channels"], config["width"], config["feature_dim"])
 
     def loss(self, model, env, step, generator, dist):
         x, labels = sample_batch(env, local_batch(env["config"], dist), generator)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import torch
 
 from .. import data
-from ..nets.denoiser import Denoiser
 from ..priors.ddpm import Schedule, q_sample
 from .base import Recipe, local_batch, sample_batch
 
@@ -20,8 +19,6 @@ class DDPMRecipe(Recipe):
                 "train_limit": 0, "channels": c, "size": h, "width": 32, "T": 1000, "beta_start": 1e-4,
                 "beta_end": 0.02}
 
-    def build(self, config: dict) -> Denoiser:
-        return Denoiser(config["channels"], config["width"])
 
     def setup(self, config, data_root, dist):
         env = super().setup(config, data_root, dist)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import torch
 
 from .. import data
-from ..nets.generator import Generator
 from ..priors import drift_features
 from ..priors.drifting import drift_loss
 from .base import Recipe, local_batch, sample_batch
@@ -42,8 +41,6 @@ class DriftRecipe(FeatureRecipe):
                 "channels": c, "size": h, "features": "classifier" if cifar else "pixels",
                 "temperatures": [0.02, 0.05, 0.2], "eval_samples": 10_000}
 
-    def build(self, config: dict) -> Generator:
-        return Generator(config["channels"], config["size"], config["noise_dim"], config["width"])
 
     def loss(self, model, env, step, generator, dist):
         config = env["config"]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import torch
 
-from ..nets.latent_restorer import LatentRestorer
 from ..priors.drifting import drift_loss
 from .base import local_batch
 from .drift_latent import LatentRecipe, latent_features
@@ -23,8 +22,6 @@ class DriftCondLatentRecipe(LatentRecipe):
                                               "temperatures": [0.02, 0.05, 0.2], "latent_channels": 0,
                                               "ae_width": 0}
 
-    def build(self, config: dict) -> LatentRestorer:
-        return LatentRestorer(config["channels"], config["latent_channels"], config["ae_width"], config["width"])
 
     def loss(self, model, env, step, generator, dist):
         config = env["config"]

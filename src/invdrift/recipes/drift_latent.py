@@ -6,7 +6,6 @@ from __future__ import annotations
 import torch
 
 from .. import data
-from ..nets.latent_generator import LatentGenerator
 from ..priors import drift_features
 from ..priors.drifting import drift_loss
 from .base import Recipe, local_batch
@@ -51,9 +50,6 @@ class DriftLatentRecipe(LatentRecipe):
                 "channels": c, "size": h, "temperatures": [0.02, 0.05, 0.2], "eval_samples": 10_000,
                 "latent_channels": 0, "ae_width": 0}
 
-    def build(self, config: dict) -> LatentGenerator:
-        return LatentGenerator(config["channels"], config["size"], config["latent_channels"], config["ae_width"],
-                               config["noise_dim"], config["width"])
 
     def setup(self, config, data_root, dist):
         env = super().setup(config, data_root, dist)

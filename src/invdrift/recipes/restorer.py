@@ -7,7 +7,6 @@ import torch
 
 from .. import data, operators
 from ..conditioning import condition
-from ..nets.restorer import Restorer
 from ..errors import InvdriftError
 from ..priors.drifting import drift_loss
 from ..priors.posterior_losses import energy_score_loss, grouped_drift_loss
@@ -55,8 +54,6 @@ class DriftCondRecipe(FeatureRecipe):
         if config.get("loss") in ("drift-group", "energy") and config["samples_per_y"] < 2:
             raise InvdriftError(f"loss {config['loss']} needs samples_per_y ≥ 2")
 
-    def build(self, config: dict) -> Restorer:
-        return Restorer(config["channels"], config["width"], stochastic=True)
 
     def loss(self, model, env, step, generator, dist):
         config = env["config"]
@@ -106,8 +103,6 @@ class RegressionRecipe(Recipe):
     def defaults(self, dataset: str) -> dict:
         return _restorer_defaults(dataset)
 
-    def build(self, config: dict) -> Restorer:
-        return Restorer(config["channels"], config["width"], stochastic=False)
 
     def loss(self, model, env, step, generator, dist):
         x, cond, op = training_pairs(env, local_batch(env["config"], dist), generator)

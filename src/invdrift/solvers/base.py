@@ -8,6 +8,7 @@ from typing import Callable
 
 import torch
 
+from ..checkpoint import default_checkpoints
 from ..operators import Operator
 
 SolveFn = Callable[[torch.Tensor, Operator], torch.Tensor]
@@ -55,7 +56,7 @@ class Context:
 
     dataset: str
     data_root: str | Path | None = None
-    checkpoints: Path = Path("checkpoints")
+    checkpoints: Path = field(default_factory=default_checkpoints)  # $INVDRIFT_CHECKPOINTS or the shipped folder
     seed: int = 0
     tuning_images: int = 64
     _cache: dict = field(default_factory=dict, repr=False)

@@ -59,9 +59,9 @@ def tune(ctx: Context, methods: list[str], tasks: list[str], images: int, comman
          progress=print) -> Path:
     """Grid-search each method on the first `images` train images per task; merge into the JSON record."""
     from .diffusion import DiffusionSolver
-    from .generative import _ddpm
+    from ..models import load_ddpm
 
-    model, schedule, label = _ddpm(ctx)
+    model, schedule, label = load_ddpm(ctx.dataset, ctx.checkpoints)
     path = tuning_path(ctx.dataset, ctx.checkpoints)
     chosen: dict[str, dict] = {}
     shape = None

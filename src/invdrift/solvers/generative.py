@@ -7,7 +7,7 @@ from dataclasses import replace
 import torch
 
 from ..conditioning import keep_observed
-from ..models import load_trained
+from ..models import load_ddpm, load_trained
 from ..operators import Operator
 from .base import Context, Solver, reseeded_draws
 from .latent_opt import LatentOptimiser
@@ -51,18 +51,10 @@ def build_drift_opt(kind: str = "drift"):
     return build
 
 
-def _ddpm(ctx: Context):
-    from ..priors.ddpm import Schedule
-
-    model, config, label = load_trained("ddpm", ctx.dataset, ctx.checkpoints)
-    schedule = Schedule.linear(config["T"], config["beta_start"], config["beta_end"])
-    return model, schedule, label
-
-
 def build_tweedie(ctx: Context, op: Operator) -> Solver:
     from .diffusion import tweedie_denoise
 
-    model, schedule, label = _ddpm(ctx)
+    model, schedule, label = load_ddpm(ctx.dataset, ctx.checkpoints)
     return Solver("tweedie", lambda y, o: tweedie_denoise(model, schedule, y, o.sigma), nfe=1, checkpoint=label)
 
 
@@ -72,7 +64,7 @@ def build_diffusion(method: str):
         from .diffusion import DiffusionSolver
         from .diffusion_tuning import settings
 
-        model, schedule, label = _ddpm(ctx)
+        model, schedule, label = load_ddpm(ctx.dataset, ctx.checkpoints)
         solver = DiffusionSolver(model, schedule, method, seed=ctx.seed,
                                  **settings(method, op.task, ctx.dataset, ctx.checkpoints, label))
         draws = reseeded_draws(lambda seed: replace(solver, seed=seed), ctx.seed)
