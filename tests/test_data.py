@@ -88,6 +88,14 @@ def test_missing_data_offline_is_a_clear_error(offline):
         data.load("mnist", "val")
 
 
+def test_a_data_folder_that_does_not_exist_says_so(offline, monkeypatch):
+    with pytest.raises(InvdriftError, match="data folder .*nowhere.* not found"):
+        data.load("mnist", "train", offline / "nowhere")
+    monkeypatch.setenv("INVDRIFT_DATA", str(offline / "also-nowhere"))
+    with pytest.raises(InvdriftError, match="INVDRIFT_DATA"):
+        data.load("mnist", "train")
+
+
 def _write_images(folder, sizes, mode="RGB"):
     folder.mkdir(parents=True)
     for i, size in enumerate(sizes):
@@ -156,4 +164,5 @@ def test_lossy_share_counts_the_jpeg_copies_of_a_split(tmp_path, offline):
     assert data.lossy_share("cifar10", "train", tmp_path) == 0.5
     assert data.lossy_share("cifar10", "test", tmp_path) == 0.0
     assert data.lossy_share("mnist", "train", tmp_path) == 0.0
+    (tmp_path / "empty").mkdir()
     assert data.lossy_share("cifar10", "train", tmp_path / "empty") == 0.0

@@ -62,10 +62,14 @@ def cache_dir() -> Path:
 def search_dirs(root: str | Path | None) -> list[Path]:
     """Directories searched for data files, in order."""
     dirs = []
-    if root is not None:
-        dirs.append(Path(root))
+    given = [(Path(root), "--data-root")] if root is not None else []
     if os.environ.get("INVDRIFT_DATA"):
-        dirs.append(Path(os.environ["INVDRIFT_DATA"]))
+        given.append((Path(os.environ["INVDRIFT_DATA"]), "INVDRIFT_DATA"))
+    for folder, source in given:
+        if not folder.is_dir():
+            raise InvdriftError(f"data folder {folder} ({source}) not found: give the folder that holds "
+                                "mnist.npz, cifar10.zip or the official files")
+        dirs.append(folder)
     dirs.append(cache_dir())
     return dirs
 
