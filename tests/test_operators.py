@@ -101,3 +101,39 @@ def test_samples_measure_like_the_protocol():
     op = operators.make("sr2", x.shape[1:])
     y = op.measure(x[:4], [0, 1, 2, 3])
     assert y.shape == (4, 3, 16, 16)
+
+
+def _bound_operators(shape):
+    for task in operators.TASKS:
+        op = operators.make(task, shape)
+        yield task, op.for_images(range(3), seed=0)
+
+
+@pytest.mark.parametrize("shape", [(1, 28, 28), (3, 32, 32)])
+def test_svd_structure_reproduces_a_and_its_adjoint(shape):
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(3, *shape, generator=g, dtype=torch.float64)
+    for task, op in _bound_operators(shape):
+        y = op.A(x) + 0.1 * torch.randn(op.A(x).shape, generator=g, dtype=torch.float64)
+        c = op.to_spectral(x)
+        s = op.singular_values(c)
+        structured_a = op.from_spectral_measurement(s * c)
+        assert (structured_a - op.A(x)).norm() < 1e-6, task
+        structured_at = op.from_spectral(s * op.spectral_measurement(y))
+        assert (structured_at - op.At(y)).norm() < 1e-6, task
+        assert (op.from_spectral(c) - x).norm() < 1e-6, task  # V orthonormal: V Vᵀ = I
+        assert abs(c.abs().pow(2).sum() - x.pow(2).sum()) < 1e-6 * x.pow(2).sum(), task  # and norm-preserving
+        assert (s >= 0).all() and s.max() <= 1 + 1e-9, task
+
+
+@pytest.mark.parametrize("shape", [(1, 28, 28), (3, 32, 32)])
+def test_prox_solves_its_quadratic(shape):
+    g = torch.Generator().manual_seed(1)
+    for task, op in _bound_operators(shape):
+        z = torch.rand(3, *shape, generator=g, dtype=torch.float64)
+        y = op.A(torch.rand(3, *shape, generator=g, dtype=torch.float64))
+        for rho in (0.01, 1.0, torch.tensor([0.1, 1.0, 10.0], dtype=torch.float64)):
+            x = op.prox(z, rho, y)
+            r = rho.view(-1, 1, 1, 1) if torch.is_tensor(rho) else rho
+            gradient = op.At(op.A(x) - y) + r * (x - z)  # ½∇ of ‖Ax − y‖² + ρ‖x − z‖²
+            assert gradient.abs().max() < 1e-6, (task, rho)

@@ -2,7 +2,10 @@
 
 Every operator has `A` (forward), `At` (exact adjoint), `pinv` (pseudo-inverse or its stand-in:
 zero-fill, nearest upsampling, identity), `sigma`, `observed` (mask of observed values in y) and
-`measure(x, indices, seed)`. The random inpainting mask belongs to each test image, so
+`measure(x, indices, seed)`. Each also exposes its singular value decomposition A = U Σ Vᵀ in closed
+form (`to_spectral` = Vᵀ, `from_spectral` = V, `singular_values` = Σ, `spectral_measurement` = Uᵀ,
+`from_spectral_measurement` = U) and the proximal step `prox` built on it, which spectral solvers
+(DDRM, DiffPIR) use instead of asking for the task's name. The random inpainting mask belongs to each test image, so
 `for_images(indices, seed)` returns the operator bound to those images' masks; `measure` binds itself.
 """
 
@@ -64,6 +67,34 @@ class Operator:
     def observed(self, y: torch.Tensor) -> torch.Tensor:
         """Boolean/float mask (broadcastable to y) of values of y that are measured."""
         return torch.ones_like(y)
+
+    # --- singular value decomposition A = U Σ Vᵀ (spectral coordinates c = Vᵀ x) ---
+    def to_spectral(self, x: torch.Tensor) -> torch.Tensor:
+        """c = Vᵀ x (V orthonormal; the coordinates may be complex)."""
+        raise NotImplementedError
+
+    def from_spectral(self, c: torch.Tensor) -> torch.Tensor:
+        """x = V c (real images)."""
+        raise NotImplementedError
+
+    def singular_values(self, like: torch.Tensor) -> torch.Tensor:
+        """Σ ≥ 0, broadcastable to the spectral coordinates `like` (0 on the null space)."""
+        raise NotImplementedError
+
+    def spectral_measurement(self, y: torch.Tensor) -> torch.Tensor:
+        """Uᵀ y in spectral coordinates (0 where Σ = 0), so that Uᵀ A x = Σ · Vᵀ x."""
+        raise NotImplementedError
+
+    def from_spectral_measurement(self, c: torch.Tensor) -> torch.Tensor:
+        """y = U c (c in spectral coordinates; entries where Σ = 0 are ignored)."""
+        raise NotImplementedError
+
+    def prox(self, z: torch.Tensor, rho: torch.Tensor | float, y: torch.Tensor) -> torch.Tensor:
+        """argmin_x ‖A x − y‖² + ρ‖x − z‖² = V (Σ Uᵀy + ρ Vᵀz)/(Σ² + ρ); ρ a scalar or one per image."""
+        c = self.to_spectral(z)
+        s = self.singular_values(c)
+        rho = torch.as_tensor(rho, dtype=s.dtype).reshape(-1, *[1] * (c.ndim - 1)) if torch.is_tensor(rho) else rho
+        return self.from_spectral((s * self.spectral_measurement(y) + rho * c) / (s * s + rho)).to(z.dtype)
 
     def num_observed(self, y: torch.Tensor) -> torch.Tensor:
         """m per image: the number of measured values."""
@@ -129,6 +160,21 @@ class Identity(Operator):
     def pinv(self, y):
         return y
 
+    def to_spectral(self, x):
+        return x
+
+    def from_spectral(self, c):
+        return c
+
+    def singular_values(self, like):
+        return torch.ones((), dtype=like.real.dtype)
+
+    def spectral_measurement(self, y):
+        return y
+
+    def from_spectral_measurement(self, c):
+        return c
+
 
 @dataclass
 class Blur(Operator):
@@ -158,6 +204,26 @@ class Blur(Operator):
     def pinv(self, y):
         return y  # the protocol's `pinv` for deblurring is the identity (the true inverse is unstable)
 
+    # A = F* diag(k̂) F with the unitary DFT F: V = F*, Σ = |k̂|, U = F* diag(k̂/|k̂|)
+    def to_spectral(self, x):
+        return torch.fft.fft2(x.double(), norm="ortho")
+
+    def from_spectral(self, c):
+        return torch.fft.ifft2(c, norm="ortho").real
+
+    def singular_values(self, like):
+        return self.kernel_fft.abs()
+
+    def _phase(self) -> torch.Tensor:
+        magnitude = self.kernel_fft.abs()
+        return torch.where(magnitude > 0, self.kernel_fft / magnitude.clamp_min(1e-300), torch.ones_like(self.kernel_fft))
+
+    def spectral_measurement(self, y):
+        return self._phase().conj() * torch.fft.fft2(y.double(), norm="ortho")
+
+    def from_spectral_measurement(self, c):
+        return torch.fft.ifft2(self._phase() * c, norm="ortho").real
+
 
 @dataclass
 class BlockMean(Operator):
@@ -179,6 +245,41 @@ class BlockMean(Operator):
     def pinv(self, y):
         return self.At(y) * self.factor ** 2  # nearest upsampling: A·pinv = I
 
+    # Per block of k×k pixels (k = factor): V = H, the Householder reflection that maps the first unit
+    # vector to the constant vector 1/k; Σ = (1/k, 0, …, 0); U = I. Spectral shape [N, C, H/k, W/k, k²].
+    def _blocks(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, h, w = x.shape
+        k = self.factor
+        return x.reshape(n, c, h // k, k, w // k, k).permute(0, 1, 2, 4, 3, 5).reshape(n, c, h // k, w // k, k * k)
+
+    def _reflection(self, dtype: torch.dtype) -> torch.Tensor:
+        k2 = self.factor ** 2
+        v = -torch.full((k2,), 1.0 / self.factor, dtype=torch.float64)
+        v[0] += 1.0
+        return (torch.eye(k2, dtype=torch.float64) - 2 * torch.outer(v, v) / v.dot(v)).to(dtype)
+
+    def to_spectral(self, x):
+        return self._blocks(x) @ self._reflection(x.dtype)  # H is symmetric: row-vector form of H·block
+
+    def from_spectral(self, c):
+        blocks = c @ self._reflection(c.dtype)
+        n, ch, hb, wb, _ = blocks.shape
+        k = self.factor
+        return blocks.reshape(n, ch, hb, wb, k, k).permute(0, 1, 2, 4, 3, 5).reshape(n, ch, hb * k, wb * k)
+
+    def singular_values(self, like):
+        s = torch.zeros(self.factor ** 2, dtype=like.real.dtype)
+        s[0] = 1.0 / self.factor
+        return s
+
+    def spectral_measurement(self, y):
+        out = y.new_zeros(*y.shape, self.factor ** 2)
+        out[..., 0] = y
+        return out
+
+    def from_spectral_measurement(self, c):
+        return c[..., 0]
+
 
 @dataclass
 class Inpaint(Operator):
@@ -198,6 +299,22 @@ class Inpaint(Operator):
     def observed(self, y):
         return self.mask.to(y.dtype).expand(y.shape[0], *self.mask.shape[1:]) if self.mask.shape[0] == 1 \
             else self.mask.to(y.dtype)
+
+    # V = U = I, Σ = the mask
+    def to_spectral(self, x):
+        return x
+
+    def from_spectral(self, c):
+        return c
+
+    def singular_values(self, like):
+        return self.observed(like)
+
+    def spectral_measurement(self, y):
+        return y * self.observed(y)
+
+    def from_spectral_measurement(self, c):
+        return c * self.observed(c)
 
 
 def box_mask(shape: tuple[int, int, int]) -> torch.Tensor:

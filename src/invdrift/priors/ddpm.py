@@ -48,6 +48,17 @@ class Schedule:
         return int((ratio - sigma).abs().argmin())
 
 
+def strided_timesteps(T: int, steps: int) -> list[int]:
+    """`steps` timesteps evenly spaced from T − 1 down to 0 (rounded), as DDIM and the fast solvers use."""
+    return torch.linspace(T - 1, 0, steps).round().long().tolist()
+
+
+def noise_to_signal(schedule: Schedule, t: int) -> float:
+    """σ_t = √((1 − ᾱ_t)/ᾱ_t): the noise level of x_t/√ᾱ_t around x₀ (diffusion scale [−1, 1])."""
+    abar = schedule.alpha_bars[t].item()
+    return ((1 - abar) / abar) ** 0.5
+
+
 def q_sample(schedule: Schedule, x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
     """x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε."""
     abar = schedule.abar(t)
@@ -102,7 +113,7 @@ def sample_ancestral(model: EpsModel, schedule: Schedule, shape: tuple[int, ...]
 def sample_ddim(model: EpsModel, schedule: Schedule, shape: tuple[int, ...], steps: int,
                 generator: torch.Generator) -> torch.Tensor:
     """DDIM (η = 0) with `steps` evenly spaced network evaluations."""
-    ts = torch.linspace(schedule.T - 1, 0, steps).round().long().tolist()
+    ts = strided_timesteps(schedule.T, steps)
     x = torch.randn(shape, generator=generator)
     for i, t in progress(enumerate(ts), f"DDIM-{steps} sampling", len(ts)):
         t_prev = ts[i + 1] if i + 1 < len(ts) else -1
