@@ -164,3 +164,17 @@ def test_readme_python_example_runs_from_another_directory(tmp_path):
                             cwd=tmp_path, capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "shape (" in result.stdout
+
+
+def test_method_parameters_parse_and_are_checked():
+    from invdrift.errors import InvdriftError
+    from invdrift.solvers import registry
+
+    assert registry.resolve("ddrm:steps=50,eta=0.5,dps,diffpir:steps=10") == [
+        "ddrm:steps=50,eta=0.5", "dps", "diffpir:steps=10"]
+    assert registry.split_method("ddrm:steps=50,eta=0.5") == ("ddrm", {"steps": 50, "eta": 0.5})
+    for bad, words in [("ddrm:gamma=1", "unknown parameter"), ("ddrm:steps=x", "must be a int"),
+                       ("ddrm:steps=0", "out of range"), ("wiener:steps=3", "unknown parameter"),
+                       ("nothing:steps=3", "unknown method")]:
+        with pytest.raises(InvdriftError, match=words):
+            registry.resolve(bad)

@@ -132,7 +132,8 @@ def write_results(out: Path, rows: list[dict], meta: dict) -> None:
     order = {t: i for i, t in enumerate(operators.TASKS)}
     method_order = {m: i for i, m in enumerate(registry.METHODS)}
     all_rows = sorted(merged.values(), key=lambda r: (r["dataset"], order.get(r["task"], 99),
-                                                       method_order.get(r["method"], 99)))
+                                                       method_order.get(r["method"].split(":")[0], 99),
+                                                       r["method"]))
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, extrasaction="ignore")
     writer.writeheader()
@@ -187,7 +188,7 @@ def bench(datasets: list[str], tasks: list[str], methods: list[str], n: int = 10
     for name in datasets:
         if name not in data.SHAPES:
             raise InvdriftError(f"unknown dataset {name!r}: use one of {', '.join(data.SHAPES)}")
-    pairs = [(t, m) for t in tasks for m in methods if t in registry.METHODS[m].tasks]
+    pairs = [(t, m) for t in tasks for m in methods if t in registry.method_of(m).tasks]
     if not pairs:
         raise InvdriftError(f"none of {', '.join(methods)} applies to {', '.join(tasks)}")
     threads = compute_threads(threads)

@@ -242,7 +242,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", default="mnist", help="mnist, cifar10, fashion-mnist, comma list or all")
     p.add_argument("--task", default="all", help="denoise, deblur, sr2, sr4, inpaint_box, inpaint_random, "
                                                  "comma list or all")
-    p.add_argument("--methods", default="classical", help="comma list of methods or groups (classical, all)")
+    p.add_argument("--methods", default="classical",
+                   help="comma list of methods or groups (classical, learned, drifting, diffusion, latent, all); "
+                        "method parameters after a colon, e.g. dps,ddrm:steps=50,eta=0.5,diffpir:steps=100")
     p.add_argument("--n", type=int, default=1000, help="number of test images (default 1000)")
     p.add_argument("--offset", type=int, default=0, help="first test image (default 0)")
     p.add_argument("--seed", type=int, default=0, help="measurement seed (default 0)")
@@ -296,8 +298,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--task", required=True, choices=TASKS, help="the degradation")
     p.add_argument("--in", dest="inputs", required=True, help="an image file or a folder of images (PNG, JPEG, .npy)")
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--method", default="tikhonov", choices=list(METHODS), metavar="METHOD",
-                   help=f"one of {', '.join(METHODS)}")
+    p.add_argument("--method", default="tikhonov", metavar="METHOD",
+                   help=f"one of {', '.join(METHODS)}; parameters after a colon, e.g. ddrm:steps=50,eta=0.5")
     p.add_argument("--dataset", default="mnist", choices=DATASETS, help="which trained models and image size to use")
     p.add_argument("--mask", default=None,
                    help="observed-pixel mask image for inpaint_random (white = observed); with --simulate it "

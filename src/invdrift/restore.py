@@ -173,8 +173,9 @@ def run_restore(source: Path, out: Path, task: str, method: str, dataset: str, c
         raise InvdriftError(f"--mask applies only to inpaint_random (the {task} operator has no mask to give)")
     shape = data.SHAPES[dataset]
     op = operators.make(task, shape)
-    if task not in registry.METHODS[names[0]].tasks:
-        raise InvdriftError(f"{names[0]} does not apply to {task} (only {', '.join(registry.METHODS[names[0]].tasks)})")
+    applies = registry.method_of(names[0]).tasks
+    if task not in applies:
+        raise InvdriftError(f"{names[0]} does not apply to {task} (only {', '.join(applies)})")
     files, pixels = read_inputs(source)
     out = out.resolve()
     random_mask = simulate and task == "inpaint_random" and mask is None

@@ -17,10 +17,13 @@ from .base import Context
 from .tuning import tune_on_train
 
 DEFAULTS = {"sdedit": {"t_start": 300}, "scoreald": {"t_start": 999, "weight": 1.0},
-            "dps": {"t_start": 999, "zeta": 1.0}}
-GRIDS = {"sdedit": ("t_start", (100, 200, 400, 600)),
-         "scoreald": ("weight", (0.3, 1.0, 3.0)),
-         "dps": ("zeta", (0.3, 1.0, 3.0))}
+            "dps": {"t_start": 999, "zeta": 1.0}, "ddrm": {"steps": 20, "eta": 0.85},
+            "diffpir": {"steps": 20, "lam": 7.0, "zeta": 0.3}}
+GRIDS = {"sdedit": ("t_start", (10, 25, 50, 100, 200, 400)),
+         "scoreald": ("weight", (0.1, 0.3, 1.0, 2.0)),
+         "dps": ("zeta", (0.03, 0.1, 0.3, 1.0, 3.0)),
+         "ddrm": ("eta", (0.5, 0.7, 0.85, 1.0)),
+         "diffpir": ("lam", (1.0, 3.0, 7.0, 20.0, 60.0))}
 
 
 def tuning_path(dataset: str, checkpoints: str | Path) -> Path:
@@ -58,8 +61,8 @@ def settings(method: str, task: str, dataset: str, checkpoints: str | Path, ddpm
 def tune(ctx: Context, methods: list[str], tasks: list[str], images: int, command: str,
          progress=print) -> Path:
     """Grid-search each method on the first `images` train images per task; merge into the JSON record."""
-    from .diffusion import DiffusionSolver
     from ..models import load_ddpm
+    from .diffusion_methods import make_diffusion_solver
 
     model, schedule, label = load_ddpm(ctx.dataset, ctx.checkpoints)
     path = tuning_path(ctx.dataset, ctx.checkpoints)
@@ -75,7 +78,7 @@ def tune(ctx: Context, methods: list[str], tasks: list[str], images: int, comman
             shape = shape or tuple(ctx.train_images(1).shape[1:])
 
             def make_solver(value, method=method, param=param):
-                return DiffusionSolver(model, schedule, method, seed=ctx.seed, **(DEFAULTS[method] | {param: value}))
+                return make_diffusion_solver(method, model, schedule, ctx.seed, DEFAULTS[method] | {param: value})
             best, scores = tune_on_train(ctx, make(task, shape), make_solver, grid, images)
             chosen.setdefault(method, {})[task] = {
                 "param": param, "value": best, "images": images, "seed": ctx.seed, "command": command,

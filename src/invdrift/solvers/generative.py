@@ -59,14 +59,15 @@ def build_tweedie(ctx: Context, op: Operator) -> Solver:
 
 
 def build_diffusion(method: str):
-    """Builder for sdedit, scoreald or dps with the settings tuned on train images (diffusion_tuning)."""
-    def build(ctx: Context, op: Operator) -> Solver:
-        from .diffusion import DiffusionSolver
+    """Builder for a DDPM solver with the settings tuned on train images (diffusion_tuning); method
+    parameters (`ddrm:steps=50`) override them."""
+    def build(ctx: Context, op: Operator, **params) -> Solver:
+        from .diffusion_methods import make_diffusion_solver
         from .diffusion_tuning import settings
 
         model, schedule, label = load_ddpm(ctx.dataset, ctx.checkpoints)
-        solver = DiffusionSolver(model, schedule, method, seed=ctx.seed,
-                                 **settings(method, op.task, ctx.dataset, ctx.checkpoints, label))
+        chosen = settings(method, op.task, ctx.dataset, ctx.checkpoints, label) | params
+        solver = make_diffusion_solver(method, model, schedule, ctx.seed, chosen)
         draws = reseeded_draws(lambda seed: replace(solver, seed=seed), ctx.seed)
         return Solver(method, solver, nfe=solver.nfe, checkpoint=label, draws=draws)
     return build

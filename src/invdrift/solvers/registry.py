@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from ..errors import InvdriftError
@@ -23,6 +23,7 @@ class Method:
     group: str = "classical"
     weights: tuple[str, ...] = ()  # shipped files it needs, with {dataset} filled in
     demo: bool = True  # quick enough for `invdrift demo`
+    params: dict[str, type] = field(default_factory=dict)  # method parameters (`NAME:key=value`) and their types
 
     def needs(self, dataset: str) -> list[str]:
         return [w.format(dataset=dataset) for w in self.weights]
@@ -48,9 +49,11 @@ register(Method("drift-cond-mean8", generative.build_restorer("drift-cond", samp
                 weights=("drift-cond-{dataset}.safetensors",)))
 register(Method("tweedie", generative.build_tweedie, ("denoise",), group="diffusion",
                 weights=("ddpm-{dataset}.safetensors",), demo=False))
-for _name in ("sdedit", "scoreald", "dps"):
+DIFFUSION_PARAMS = {"sdedit": {"t_start": int}, "scoreald": {"weight": float}, "dps": {"zeta": float},
+                    "ddrm": {"steps": int, "eta": float}, "diffpir": {"steps": int, "lam": float, "zeta": float}}
+for _name, _params in DIFFUSION_PARAMS.items():
     register(Method(_name, generative.build_diffusion(_name), group="diffusion",
-                    weights=("ddpm-{dataset}.safetensors",), demo=False))
+                    weights=("ddpm-{dataset}.safetensors",), demo=False, params=_params))
 register(Method("drift-opt", generative.build_drift_opt("drift"), group="drifting",
                 weights=("drift-{dataset}.safetensors",), demo=False))
 register(Method("drift-cond-latent", generative.build_restorer("drift-cond-latent"), group="latent",
@@ -63,32 +66,72 @@ register(Method("drift-opt-latent", generative.build_drift_opt("drift-latent"), 
 GROUPS = {"classical": ("pinv", "bicubic", "wiener", "tikhonov"),
           "learned": ("regression",),
           "drifting": ("drift-cond", "drift-cond-mean8", "drift-opt"),
-          "diffusion": ("tweedie", "sdedit", "scoreald", "dps"),
+          "diffusion": ("tweedie", "sdedit", "scoreald", "dps", "ddrm", "diffpir"),
           "latent": ("drift-cond-latent", "drift-cond-latent-mean8", "drift-opt-latent")}
 
 
+def split_method(spec: str) -> tuple[str, dict]:
+    """'ddrm:steps=50,eta=0.5' → ('ddrm', {'steps': 50, 'eta': 0.5}); checks keys, types and ranges."""
+    name, _, rest = spec.partition(":")
+    if name not in METHODS:
+        raise InvdriftError(f"unknown method {name!r}: use one of {', '.join(METHODS)} or a group "
+                            f"({', '.join(GROUPS)}, all)")
+    allowed = METHODS[name].params
+    params: dict = {}
+    for pair in (p for p in rest.split(",") if p) if rest else []:
+        key, eq, value = pair.partition("=")
+        if not eq or key not in allowed:
+            known = ", ".join(allowed) or "none"
+            raise InvdriftError(f"{spec!r}: unknown parameter {key!r} for {name} (known: {known})")
+        try:
+            params[key] = allowed[key](value)
+        except ValueError:
+            raise InvdriftError(f"{spec!r}: {key} must be a {allowed[key].__name__}, got {value!r}") from None
+        if params[key] < 0 or (key == "steps" and not 1 <= params[key] <= 1000):
+            raise InvdriftError(f"{spec!r}: {key}={value} is out of range")
+    return name, params
+
+
+def method_of(spec: str) -> Method:
+    """The registered method behind a name with parameters."""
+    return METHODS[split_method(spec)[0]]
+
+
 def resolve(names: str) -> list[str]:
-    """Expand a comma list of method names and groups ('classical', 'all'); reject unknown names."""
+    """Expand a comma list of method names, with parameters (`ddrm:steps=50,eta=0.5,dps`) and groups
+    (`classical`, `all`); reject unknown names and parameters."""
     out: list[str] = []
-    for name in (n.strip() for n in names.split(",") if n.strip()):
+    for name in _split_specs(names):
         if name == "all":
             expanded = list(METHODS)
         elif name in GROUPS:
             expanded = list(GROUPS[name])
-        elif name in METHODS:
-            expanded = [name]
         else:
-            raise InvdriftError(f"unknown method {name!r}: use one of {', '.join(METHODS)} "
-                                f"or a group ({', '.join(GROUPS)}, all)")
+            split_method(name)
+            expanded = [name]
         out += [m for m in expanded if m not in out]
     if not out:
         raise InvdriftError("no method given")
     return out
 
 
-def build(name: str, ctx: Context, op: Operator) -> Solver:
-    """Build method `name` for the operator's task."""
+def _split_specs(text: str) -> list[str]:
+    """Comma list → specs; a comma followed by `key=value` continues the previous method's parameters."""
+    specs: list[str] = []
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        if "=" in part and ":" not in part and specs:
+            specs[-1] += "," + part
+        else:
+            specs.append(part)
+    return specs
+
+
+def build(spec: str, ctx: Context, op: Operator) -> Solver:
+    """Build method `spec` (a name, optionally with parameters) for the operator's task."""
+    name, params = split_method(spec)
     method = METHODS[name]
     if op.task not in method.tasks:
         raise InvdriftError(f"{name} does not apply to {op.task} (only {', '.join(method.tasks)})")
-    return method.build(ctx, op)
+    solver = method.build(ctx, op, **params) if params else method.build(ctx, op)
+    solver.name = spec
+    return solver
