@@ -178,3 +178,26 @@ def test_method_parameters_parse_and_are_checked():
                        ("nothing:steps=3", "unknown method")]:
         with pytest.raises(InvdriftError, match=words):
             registry.resolve(bad)
+
+
+def test_progress_bars_are_quiet_when_piped(tmp_path):
+    """A long command piped to a file prints its result line only (bars are for terminals)."""
+    result = subprocess.run([sys.executable, "-m", "invdrift", "sample", "--model", "ddpm", "--sampler", "ddim50",
+                             "--n", "1", "--out", str(tmp_path / "one.png")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-1000:]
+    assert "%|" not in result.stderr and "samples of ddpm-mnist" in result.stdout
+
+
+def test_progress_helper_shows_a_bar_on_a_terminal(monkeypatch):
+    import io
+
+    from invdrift.progress import progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    assert list(progress(range(3), "work")) == [0, 1, 2]
+    assert "work" in screen.getvalue()

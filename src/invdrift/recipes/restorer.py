@@ -44,7 +44,7 @@ class DriftCondRecipe(FeatureRecipe):
 
     def defaults(self, dataset: str) -> dict:
         return _restorer_defaults(dataset) | {
-            "samples_per_y": 2, "beta": 1.0, "fidelity": 0.0, "loss": "joint",
+            "samples_per_y": 2, "beta": 1.0, "fidelity": 0.0, "loss": "joint", "init": "",
             "features": "classifier" if dataset == "cifar10" else "pixels",
             "temperatures": [0.02, 0.05, 0.2]}
 
@@ -54,6 +54,18 @@ class DriftCondRecipe(FeatureRecipe):
         if config.get("loss") in ("drift-group", "energy") and config["samples_per_y"] < 2:
             raise InvdriftError(f"loss {config['loss']} needs samples_per_y ≥ 2")
 
+
+    def initialise(self, model, config: dict) -> None:
+        """With `init` (a regression weights file of the same width): start from those weights."""
+        if not config.get("init"):
+            return
+        from ..checkpoint import checkpoint_label, load_into, load_model_weights
+
+        state, source = load_model_weights(config["init"], "regression", config["dataset"])
+        if source.get("width") != config["width"]:
+            raise InvdriftError(f"init {config['init']}: width {source.get('width')}, this run {config['width']}")
+        load_into(model, state, config["init"])
+        config["init_weights"] = checkpoint_label(config["init"])
 
     def loss(self, model, env, step, generator, dist):
         config = env["config"]

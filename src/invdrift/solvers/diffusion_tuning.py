@@ -23,7 +23,7 @@ GRIDS = {"sdedit": ("t_start", (10, 25, 50, 100, 200, 400)),
          "scoreald": ("weight", (0.1, 0.3, 1.0, 2.0)),
          "dps": ("zeta", (0.03, 0.1, 0.3, 1.0, 3.0)),
          "ddrm": ("eta", (0.5, 0.7, 0.85, 1.0)),
-         "diffpir": ("lam", (1.0, 3.0, 7.0, 20.0, 60.0))}
+         "diffpir": ("lam", (0.1, 0.3, 1.0, 3.0, 7.0, 20.0))}
 
 
 def tuning_path(dataset: str, checkpoints: str | Path) -> Path:
