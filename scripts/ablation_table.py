@@ -6,7 +6,7 @@ from pathlib import Path
 
 VARIANTS = {"joint": "joint batch kernel (x, A†y), 2 samples per y", "group4": "drift within each y's group, G = 4",
             "group8": "drift within each y's group, G = 8", "energy4": "energy score per group, G = 4",
-            "warm-group8": "drift per group, G = 8, started from the regression weights", "regression": "MSE regression"}
+            "regression": "MSE regression"}
 
 
 def main(root: Path) -> None:
