@@ -1,5 +1,9 @@
 """The conditional restorers on tiny models: shapes, stochasticity, training signal, solver wiring."""
 
+import json
+import math
+
+import pytest
 import torch
 
 from invdrift import conditioning, operators, train
@@ -95,3 +99,28 @@ def test_tiny_autoencoder_trains_and_reports_reconstruction_psnr(tmp_path, data_
     assert path.is_file() and "test_psnr_0_999" in config["results"]
     x = torch.rand(2, 1, 28, 28)
     assert model.encode(x).shape == (2, 2, 7, 7) and model.decode(model.encode(x)).shape == x.shape
+
+
+@pytest.mark.parametrize("loss", ["drift-group", "energy"])
+def test_grouped_losses_train_in_bf16_and_warm_start(loss, tmp_path, data_root):
+    """The per-measurement losses run a few bf16 steps, and `init` starts from regression weights."""
+    base = dict(TINY, steps=4, train_limit=256, batch_size=4, samples_per_y=2)
+    regression = {k: v for k, v in base.items() if k != "samples_per_y"}
+    train.train("regression", "mnist", regression, tmp_path / "reg", tmp_path, data_root, progress=False)
+    init = str(tmp_path / "regression-mnist.safetensors")
+    path = train.train("drift-cond", "mnist", dict(base, loss=loss, bf16=True, init=init), tmp_path / "run",
+                       tmp_path / "out", data_root, progress=False)
+    record = json.loads(path.with_suffix(".json").read_text())
+    assert record["loss"] == loss and record["bf16"] is True
+    assert record["init_weights"].startswith("regression-mnist.safetensors@")
+    for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines():
+        assert math.isfinite(json.loads(line)["loss"])
+
+
+def test_restorer_loss_settings_are_checked():
+    from invdrift.errors import InvdriftError
+
+    with pytest.raises(InvdriftError, match="unknown loss"):
+        train.resolve_config("drift-cond", "mnist", {"loss": "magic"})
+    with pytest.raises(InvdriftError, match="samples_per_y"):
+        train.resolve_config("drift-cond", "mnist", {"loss": "energy", "samples_per_y": 1})

@@ -54,7 +54,6 @@ class DriftCondRecipe(FeatureRecipe):
         if config.get("loss") in ("drift-group", "energy") and config["samples_per_y"] < 2:
             raise InvdriftError(f"loss {config['loss']} needs samples_per_y ≥ 2")
 
-
     def initialise(self, model, config: dict) -> None:
         """With `init` (a regression weights file of the same width): start from those weights."""
         if not config.get("init"):
