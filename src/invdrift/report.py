@@ -198,7 +198,7 @@ def markdown_to_html(text: str) -> str:
 
 
 KEY_METHODS = ("regression", "drift-cond", "drift-cond-mean8", "drift-opt", "drift-cond-latent", "drift-opt-latent",
-               "tweedie", "sdedit", "scoreald", "dps")
+               "tweedie", "sdedit", "scoreald", "dps", "ddrm", "diffpir")
 CLASSICAL = ("pinv", "bicubic", "wiener", "tikhonov")
 
 
