@@ -158,3 +158,28 @@ def test_a_corrupt_tuning_record_is_one_clear_error(tmp_path):
             settings("dps", "deblur", "mnist", tmp_path, "ddpm@1")
         with pytest.raises(InvdriftError, match="not a diffusion tuning record"):
             merged_record(path, "mnist", "ddpm@1", {})
+
+
+def test_strided_ancestral_step_matches_the_composite_posterior():
+    """Two single steps' posterior mean equals the strided step's when x̂₀ is fixed, and t′ = t − 1 is
+    the ordinary step; DPS with steps=N counts 2N network evaluations."""
+    from invdrift.priors.ddpm import ancestral_step
+    from invdrift.solvers.diffusion import DiffusionSolver
+
+    s = ddpm.Schedule.linear()
+    g = torch.Generator().manual_seed(0)
+    x_t, x0 = torch.randn(4, 1, 8, 8, generator=g, dtype=torch.float64), torch.randn(4, 1, 8, 8, generator=g,
+                                                                                      dtype=torch.float64)
+    zero = torch.zeros_like(x_t)
+    assert torch.equal(ancestral_step(s, x_t, 500, x0, zero), ancestral_step(s, x_t, 500, x0, zero, 499))
+    # the strided step is the posterior q(x_{t′} | x_t, x₀) of the composite α_{t→t′} = ᾱ_t/ᾱ_{t′}
+    t, tp = 600, 400
+    abar_t, abar_p = s.alpha_bars[t], s.alpha_bars[tp]
+    mean = ancestral_step(s, x_t, t, x0, zero, tp)
+    beta = 1 - abar_t / abar_p
+    expected = (abar_p.sqrt() * beta / (1 - abar_t)) * x0 + ((abar_t / abar_p).sqrt() * (1 - abar_p) / (1 - abar_t)) * x_t
+    assert torch.allclose(mean, expected)
+    assert torch.allclose(ancestral_step(s, x_t, t, x0, zero, -1), x0)  # ᾱ = 1 at the end: x̂₀
+    solver = DiffusionSolver(lambda x, t: torch.zeros_like(x), s, "dps", steps=50)
+    assert solver.nfe == 100 and solver.timesteps()[0] == 999 and solver.timesteps()[-1] == 0
+    assert DiffusionSolver(lambda x, t: torch.zeros_like(x), s, "dps").nfe == 2000

@@ -73,15 +73,24 @@ def tweedie(schedule: Schedule, x_t: torch.Tensor, t: torch.Tensor, eps: torch.T
 
 
 def ancestral_step(schedule: Schedule, x_t: torch.Tensor, t: int, x0_hat: torch.Tensor,
-                   noise: torch.Tensor) -> torch.Tensor:
-    """Sample x_{t−1} from the posterior q(x_{t−1} | x_t, x̂₀) (DDPM, σ² = β̃_t)."""
+                   noise: torch.Tensor, t_prev: int | None = None) -> torch.Tensor:
+    """Sample x_{t′} from the posterior q(x_{t′} | x_t, x̂₀) (DDPM, σ² = β̃), t′ = t − 1 by default.
+
+    A strided step (t′ < t − 1) uses the composite α_{t→t′} = ᾱ_t/ᾱ_{t′} and β_{t→t′} = 1 − α_{t→t′};
+    t′ = −1 returns the posterior mean at ᾱ = 1, i.e. x̂₀.
+    """
+    t_prev = t - 1 if t_prev is None else t_prev
     abar_t = schedule.alpha_bars[t]
-    abar_prev = schedule.alpha_bars[t - 1] if t > 0 else torch.tensor(1.0, dtype=torch.float64)
-    beta_t = schedule.betas[t]
+    abar_prev = schedule.alpha_bars[t_prev] if t_prev >= 0 else torch.tensor(1.0, dtype=torch.float64)
+    if t_prev == t - 1:
+        alpha, beta_t = schedule.alphas[t], schedule.betas[t]
+    else:
+        alpha = abar_t / abar_prev
+        beta_t = 1 - alpha
     coef_x0 = (abar_prev.sqrt() * beta_t / (1 - abar_t)).item()
-    coef_xt = (schedule.alphas[t].sqrt() * (1 - abar_prev) / (1 - abar_t)).item()
+    coef_xt = (alpha.sqrt() * (1 - abar_prev) / (1 - abar_t)).item()
     mean = coef_x0 * x0_hat + coef_xt * x_t
-    if t == 0:
+    if t_prev < 0:
         return mean
     var = (beta_t * (1 - abar_prev) / (1 - abar_t)).item()
     return mean + var ** 0.5 * noise

@@ -55,15 +55,15 @@ def dps_gradient(model: EpsModel, schedule: Schedule, x_t: torch.Tensor, t: int,
 
 
 def dps_step(model: EpsModel, schedule: Schedule, x_t: torch.Tensor, t: int, y: torch.Tensor, op: Operator,
-             zeta: float, noise: torch.Tensor) -> torch.Tensor:
+             zeta: float, noise: torch.Tensor, t_prev: int | None = None) -> torch.Tensor:
     """x_{t−1} = ancestral(x_t, x̂₀) − ζ/‖y − A x̂₀‖ · ∇_{x_t}‖y − A x̂₀‖² (Chung et al. 2023)."""
     x0_hat, grad, norm = dps_gradient(model, schedule, x_t, t, y, op)
-    x_prev = ancestral_step(schedule, x_t, t, x0_hat.clamp(-1, 1), noise)
+    x_prev = ancestral_step(schedule, x_t, t, x0_hat.clamp(-1, 1), noise, t_prev)
     return x_prev - (zeta / norm.clamp_min(1e-8)).view(-1, 1, 1, 1) * grad
 
 
 def scoreald_step(model: EpsModel, schedule: Schedule, x_t: torch.Tensor, t: int, y: torch.Tensor,
-                  op: Operator, weight: float, noise: torch.Tensor) -> torch.Tensor:
+                  op: Operator, weight: float, noise: torch.Tensor, t_prev: int | None = None) -> torch.Tensor:
     """Ancestral step, then an annealed likelihood step on x_{t−1} (no back-propagation through the network).
 
     With x̃ = the image x_{t−1}/√ᾱ_{t−1} and γ² its image-scale noise variance, the image moves by
@@ -72,10 +72,11 @@ def scoreald_step(model: EpsModel, schedule: Schedule, x_t: torch.Tensor, t: int
     steps = _steps(len(x_t), t)
     with torch.no_grad():
         x0_hat = tweedie(schedule, x_t, steps, model(x_t, steps)).clamp(-1, 1)
-        x_prev = ancestral_step(schedule, x_t, t, x0_hat, noise)
-        if t == 0:
+        t_prev = t - 1 if t_prev is None else t_prev
+        x_prev = ancestral_step(schedule, x_t, t, x0_hat, noise, t_prev)
+        if t_prev < 0:
             return x_prev
-        abar = schedule.alpha_bars[t - 1].item()
+        abar = schedule.alpha_bars[t_prev].item()
         image = to_image(x_prev / abar ** 0.5)
         gamma2 = (1 - abar) / abar / 4
         step = weight * gamma2 / (op.sigma ** 2 + gamma2)
@@ -94,13 +95,20 @@ class DiffusionSolver:
     zeta: float = 1.0
     weight: float = 1.0
     seed: int = 0
+    steps: int = 0  # network evaluations on a strided schedule from t_start; 0: every step
 
     def __post_init__(self) -> None:
         self.t_start = min(int(self.t_start), self.schedule.T - 1)
 
+    def timesteps(self) -> list[int]:
+        """t_start, …, 0: every step, or `steps` of them evenly spaced."""
+        if not self.steps or self.steps >= self.t_start + 1:
+            return list(range(self.t_start, -1, -1))
+        return torch.linspace(self.t_start, 0, self.steps).round().long().tolist()
+
     @property
     def nfe(self) -> int:
-        steps = self.t_start + 1
+        steps = len(self.timesteps())
         return 2 * steps if self.method == "dps" else steps
 
     def __call__(self, y: torch.Tensor, op: Operator) -> torch.Tensor:
@@ -111,15 +119,17 @@ class DiffusionSolver:
             x = q_sample(self.schedule, start, _steps(len(y), self.t_start), torch.randn(shape, generator=generator))
         else:
             x = torch.randn(shape, generator=generator)
-        for t in progress(range(self.t_start, -1, -1), self.method, self.t_start + 1):
+        ts = self.timesteps()
+        for i, t in enumerate(progress(ts, self.method)):
+            t_prev = ts[i + 1] if i + 1 < len(ts) else -1
             noise = torch.randn(shape, generator=generator)
             if self.method == "dps":
-                x = dps_step(self.model, self.schedule, x, t, y, op, self.zeta, noise)
+                x = dps_step(self.model, self.schedule, x, t, y, op, self.zeta, noise, t_prev)
             elif self.method == "scoreald":
-                x = scoreald_step(self.model, self.schedule, x, t, y, op, self.weight, noise)
+                x = scoreald_step(self.model, self.schedule, x, t, y, op, self.weight, noise, t_prev)
             else:
                 with torch.no_grad():
                     steps = _steps(len(x), t)
                     x0 = tweedie(self.schedule, x, steps, self.model(x, steps)).clamp(-1, 1)
-                    x = ancestral_step(self.schedule, x, t, x0, noise)
+                    x = ancestral_step(self.schedule, x, t, x0, noise, t_prev)
         return to_image(x.detach())

@@ -49,7 +49,8 @@ register(Method("drift-cond-mean8", generative.build_restorer("drift-cond", samp
                 weights=("drift-cond-{dataset}.safetensors",)))
 register(Method("tweedie", generative.build_tweedie, ("denoise",), group="diffusion",
                 weights=("ddpm-{dataset}.safetensors",), demo=False))
-DIFFUSION_PARAMS = {"sdedit": {"t_start": int}, "scoreald": {"weight": float}, "dps": {"zeta": float},
+DIFFUSION_PARAMS = {"sdedit": {"t_start": int, "steps": int}, "scoreald": {"weight": float, "steps": int},
+                    "dps": {"zeta": float, "steps": int},
                     "ddrm": {"steps": int, "eta": float}, "diffpir": {"steps": int, "lam": float, "zeta": float}}
 for _name, _params in DIFFUSION_PARAMS.items():
     register(Method(_name, generative.build_diffusion(_name), group="diffusion",
