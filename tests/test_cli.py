@@ -104,7 +104,7 @@ def test_merge_combines_bench_folders_and_refuses_an_empty_one(capsys, tmp_path,
 
 
 def test_help_shows_defaults_and_choices_and_every_command_has_a_description(capsys):
-    for command, needles in {"restore": ["default: tikhonov", "{mnist,cifar10}", "default: 0", "deblur: Gaussian"],
+    for command, needles in {"restore": ["default: tikhonov", "default: mnist", "default: 0", "deblur: Gaussian"],
                              "sample": ["default: 64", "default: samples.png", "default: 0"],
                              "speed": ["default: 3", "--threads"], "data": ["fashion-mnist"]}.items():
         code, out, _ = run_cli([command, "--help"], capsys)

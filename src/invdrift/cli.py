@@ -188,7 +188,6 @@ class Parser(argparse.ArgumentParser):
         sys.exit(2)
 
 
-DATASETS = ("mnist", "cifar10")
 GENERATIVE_MODELS = ("drift", "drift-latent", "ddpm")
 DEGRADATIONS = ("Degradations (y = A x + σ n, images in [0, 1]): denoise: identity, σ 0.2; deblur: Gaussian blur "
                 "std 1.5 px, 9×9 kernel, circular boundary, σ 0.05; sr2 / sr4: mean over 2×2 / 4×4 blocks, σ 0.01; "
@@ -300,7 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--method", default="tikhonov", metavar="METHOD",
                    help=f"one of {', '.join(METHODS)}; parameters after a colon, e.g. ddrm:steps=50,eta=0.5")
-    p.add_argument("--dataset", default="mnist", choices=DATASETS, help="which trained models and image size to use")
+    p.add_argument("--dataset", default="mnist", help="which trained models and image size to use: mnist, cifar10")
     p.add_argument("--mask", default=None,
                    help="observed-pixel mask image for inpaint_random (white = observed); with --simulate it "
                         "replaces the random mask")
@@ -344,7 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Times methods interleaved on the same measurements (median of --repeats rounds "
                                    "after a warm-up), so their ratio is not disturbed by other work on the machine.")
     common(p)
-    p.add_argument("--dataset", default="mnist", choices=DATASETS)
+    p.add_argument("--dataset", default="mnist", help="mnist, cifar10, fashion-mnist or an image folder")
     p.add_argument("--task", default="denoise", choices=TASKS)
     p.add_argument("--methods", required=True,
                    help="comma list of restoration methods and/or gen:drift, gen:drift-latent, gen:ddpm, "
@@ -363,7 +362,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="drift, drift-latent (one network evaluation per image) or ddpm")
     p.add_argument("--sampler", default=None, choices=("ancestral", "ddim50"),
                    help="for ddpm only: ancestral (1000 steps, the default) or ddim50")
-    p.add_argument("--dataset", default="mnist", choices=DATASETS)
+    p.add_argument("--dataset", default="mnist",
+                   help="mnist, cifar10, or the folder a model was trained on (its weights are named after it)")
     p.add_argument("--n", type=int, default=64, help="number of samples")
     p.add_argument("--seed", type=int, default=0, help="sampling seed")
     p.add_argument("--out", default="samples.png",
