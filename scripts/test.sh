@@ -7,4 +7,4 @@ if [ -z "${INVDRIFT_DATA:-}" ] && [ -f ../shared/data/mnist.npz ]; then
   export INVDRIFT_DATA="$(cd ../shared/data && pwd)"
 fi
 # pytest exits 5 when it collects no test; with `set -e` that fails the run, as it should.
-.venv/bin/python -m pytest -q "$@"
+.venv/bin/python -m pytest "$@"  # -q comes from pyproject; the closing line counts the tests
