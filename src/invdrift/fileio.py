@@ -50,3 +50,13 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> None:
     """Write a binary file atomically."""
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
+
+
+def write_npy_atomic(path: str | Path, array) -> Path:
+    """Write a numpy array as .npy atomically (no pickle)."""
+    import numpy as np
+
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as handle:
+            np.save(handle, array, allow_pickle=False)
+    return Path(path)

@@ -16,6 +16,7 @@ import torch
 
 from . import data, metrics, operators
 from .errors import InvdriftError
+from .fileio import write_npy_atomic, write_text_atomic
 from .figures import save_png
 from .models import load_trained
 from .solvers import registry
@@ -222,7 +223,7 @@ def run_restore(source: Path, out: Path, task: str, method: str, dataset: str, c
             written.append(save_png(_encode(draws[j, k]), out / f"{path.stem}_sample{j + 1}.png"))
         if simulate:
             one = bound.select(slice(k, k + 1))
-            written.append(save_npy(y[k].numpy(), out / f"{path.stem}_measured.npy"))
+            written.append(write_npy_atomic(out / f"{path.stem}_measured.npy", y[k].numpy().astype(np.float32)))
             written.append(save_png(_encode(y[k]), out / f"{path.stem}_measured.png"))
             written.append(save_png(_encode(one.pinv(y[k:k + 1])[0]), out / f"{path.stem}_pinv.png"))
             if random_mask:
@@ -241,23 +242,12 @@ def _measure_with_mask(bound: operators.Operator, clean: torch.Tensor, indices: 
     return exact + bound.sigma * noise * bound.observed(exact)
 
 
-def save_npy(array: np.ndarray, path: Path) -> Path:
-    """Write a .npy file atomically (float32)."""
-    from .fileio import atomic_path
-
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as handle:
-            np.save(handle, array.astype(np.float32), allow_pickle=False)
-    return path
-
-
 def write_metrics(path: Path, files: list[Path], x_hat: torch.Tensor, y: torch.Tensor, op: operators.Operator,
                   clean: torch.Tensor | None, draws: torch.Tensor | None) -> Path:
     """OUT/metrics.csv, one row per image: consistency, and with clean images psnr, ssim (and per sample)."""
     import csv
     import io
 
-    from .fileio import write_text_atomic
 
     columns = ["name", "consistency"]
     values: dict[str, torch.Tensor] = {"consistency": metrics.consistency(x_hat, y, op)}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 
 from ..operators import Operator
-from ..priors.ddpm import EpsModel, Schedule, noise_to_signal, strided_timesteps
+from ..priors.ddpm import EpsModel, Schedule, noise_to_signal, strided_timesteps, tweedie
 from ..progress import progress
 from .spectral import diffusion_measurement
 
@@ -40,8 +40,6 @@ class DiffPIR:
         return self.steps
 
     def __call__(self, y: torch.Tensor, op: Operator) -> torch.Tensor:
-        from ..priors.ddpm import tweedie
-
         generator = torch.Generator().manual_seed(self.seed)
         shape = (y.shape[0], *op.shape)
         y_d, sigma_y = diffusion_measurement(y, op)
