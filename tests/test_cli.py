@@ -173,7 +173,9 @@ def test_method_parameters_parse_and_are_checked():
     assert registry.resolve("ddrm:steps=50,eta=0.5,dps,diffpir:steps=10") == [
         "ddrm:steps=50,eta=0.5", "dps", "diffpir:steps=10"]
     assert registry.split_method("ddrm:steps=50,eta=0.5") == ("ddrm", {"steps": 50, "eta": 0.5})
+    assert registry.split_method("dps:clamp=true,zeta=0.1") == ("dps", {"clamp": 1, "zeta": 0.1})
     for bad, words in [("ddrm:gamma=1", "unknown parameter"), ("ddrm:steps=x", "must be a int"),
+                       ("dps:clamp=2", "clamp must be 0 or 1"),
                        ("ddrm:steps=0", "out of range"), ("wiener:steps=3", "unknown parameter"),
                        ("nothing:steps=3", "unknown method")]:
         with pytest.raises(InvdriftError, match=words):

@@ -104,10 +104,13 @@ def test_tuning_on_train_is_recorded_and_used(tmp_path, data_root):
     path = tune(ctx, ["dps"], ["deblur"], images=2, command="test", progress=lambda _: None)
     record = json.loads(path.read_text())
     chosen = record["methods"]["dps"]["deblur"]
-    assert chosen["value"] in GRIDS["dps"][1] and len(chosen["train_psnr"]) == len(GRIDS["dps"][1])
-    assert chosen["train_psnr"][str(chosen["value"])] == max(v for v in chosen["train_psnr"].values() if v is not None)
+    grid = GRIDS["dps"]
+    assert chosen["value"] in grid.values and len(chosen["train_psnr"]) == len(grid.values) * len(grid.variants)
+    best = f"clamp={chosen['fixed']['clamp']} zeta={chosen['value']}"
+    assert chosen["train_psnr"][best] == max(v for v in chosen["train_psnr"].values() if v is not None)
     solver = registry.build("dps", Context("mnist", data_root, tmp_path), operators.make("deblur", (1, 28, 28)))
-    assert solver.solve.zeta == chosen["value"] and solver.nfe == 40
+    assert solver.solve.zeta == chosen["value"] and solver.solve.clamp == chosen["fixed"]["clamp"]
+    assert solver.nfe == 40 and chosen["precision"] == "float32"
     record["ddpm"] = "another.safetensors@0000"
     path.write_text(json.dumps(record))
     with pytest.raises(InvdriftError, match="re-run"):
@@ -183,3 +186,51 @@ def test_strided_ancestral_step_matches_the_composite_posterior():
     solver = DiffusionSolver(lambda x, t: torch.zeros_like(x), s, "dps", steps=50)
     assert solver.nfe == 100 and solver.timesteps()[0] == 999 and solver.timesteps()[-1] == 0
     assert DiffusionSolver(lambda x, t: torch.zeros_like(x), s, "dps").nfe == 2000
+
+
+def test_a_grid_without_variants_keeps_plain_labels():
+    from invdrift.solvers.diffusion_tuning import Grid
+
+    assert Grid("eta", (0.5, 1.0)).candidates() == {"0.5": {"eta": 0.5}, "1.0": {"eta": 1.0}}
+    two = Grid("zeta", (0.1,), ({"clamp": 0}, {"clamp": 1})).candidates()
+    assert two == {"clamp=0 zeta=0.1": {"clamp": 0, "zeta": 0.1}, "clamp=1 zeta=0.1": {"clamp": 1, "zeta": 0.1}}
+
+
+def test_clamped_dps_passes_no_gradient_through_out_of_range_pixels():
+    def zero_eps(x, t):  # x̂₀ = x_t/√ᾱ_t
+        return torch.zeros_like(x)
+    op = operators.make("denoise", (1, 4, 4))
+    x_t = torch.full((1, 1, 4, 4), 0.5, dtype=torch.float64)
+    x_t[..., 0, :] = 5.0  # first row: x̂₀ far above 1
+    y = torch.full((1, 1, 4, 4), 0.2, dtype=torch.float64)
+    _, plain, _ = diffusion.dps_gradient(zero_eps, S, x_t, 10, y, op)
+    _, clamped, _ = diffusion.dps_gradient(zero_eps, S, x_t, 10, y, op, clamp=True)
+    assert (plain[..., 0, :].abs() > 0).all() and (clamped[..., 0, :] == 0).all()
+    assert torch.allclose(plain[..., 1:, :], clamped[..., 1:, :])
+
+
+def test_sdedit_on_a_noisy_image_adds_only_the_missing_noise():
+    g = torch.Generator().manual_seed(0)
+    start = torch.zeros(1, 1, 200, 200, dtype=torch.float64)  # a flat image …
+    carried = 0.3
+    noisy = start + carried * torch.randn(start.shape, generator=g, dtype=torch.float64)  # … that carries noise
+    t = S.t_for_noise(0.5)
+    x_t = diffusion.sdedit_start(S, noisy, t, carried, torch.randn(start.shape, generator=g, dtype=torch.float64))
+    level = (x_t / S.alpha_bars[t].sqrt()).std().item()
+    assert abs(level - ddpm.noise_to_signal(S, t)) < 0.01  # total noise = the level of step t
+    low = S.t_for_noise(0.1)  # asked to start below the carried noise: starts at the matching step, adds none
+    assert torch.equal(diffusion.sdedit_start(S, noisy, low, carried, torch.ones_like(noisy)),
+                       S.alpha_bars[low].sqrt().item() * noisy)
+    solver = diffusion.DiffusionSolver(tiny_model().float(), S, "sdedit", t_start=10, carried_noise=carried)
+    assert solver.t_start == S.t_for_noise(carried) > 10
+
+
+def test_bf16_inference_returns_float32_close_to_float32():
+    from invdrift.precision import with_precision
+
+    model = tiny_model().float()
+    x, t = torch.randn(2, 1, 8, 8), torch.full((2,), 300)
+    out = with_precision(model, True)(x, t)
+    assert out.dtype == torch.float32 and with_precision(model, False) is model
+    reference = model(x, t)
+    assert (out - reference).abs().max() < 0.05 * reference.abs().max()

@@ -169,12 +169,13 @@ def perceptual(x_hat: torch.Tensor, x: torch.Tensor, model) -> float | None:
 def bench(datasets: list[str], tasks: list[str], methods: list[str], n: int = 1000, offset: int = 0,
           seed: int = 0, out: Path = Path("results"), data_root=None, batch_size: int = 256,
           checkpoints: Path = Path("checkpoints"), progress: bool = True, lpips_weights=None,
-          threads: int | None = None, samples: int = 0) -> list[dict]:
+          threads: int | None = None, samples: int = 0, bf16: bool = False) -> list[dict]:
     """Run the protocol and write the results; returns the new rows.
 
     With `samples` K ≥ 2, methods that sample a posterior also get the posterior columns from K draws.
 
     Timings use all cores (the protocol's rule) unless `threads` asks for fewer; the row's machine says so.
+    With `bf16` the DDPM methods evaluate their network in bfloat16; each row records its `precision`.
     """
     from .lpips import load_lpips, weights_file
 
@@ -196,7 +197,7 @@ def bench(datasets: list[str], tasks: list[str], methods: list[str], n: int = 10
     rows = []
     for name in datasets:
         x, _ = data.load_slice(name, "test", offset, n, data_root)
-        ctx = Context(name, data_root, Path(checkpoints), seed)
+        ctx = Context(name, data_root, Path(checkpoints), seed, bf16=bf16)
         for task in tasks:
             batches = measure_slice(x, offset, task, seed, batch_size)
             for method in [m for t, m in pairs if t == task]:
@@ -217,6 +218,7 @@ def bench(datasets: list[str], tasks: list[str], methods: list[str], n: int = 10
                 row["images_per_s"] = n / elapsed if elapsed > 0 else float("inf")
                 row["checkpoint"] = solver.checkpoint
                 row["machine"] = machine
+                row["precision"] = solver.precision
                 if samples >= 2 and solver.draws is not None:
                     row |= posterior_metrics(solver, batches, samples, seed,
                                              f"{label} ×{samples} samples" if label else None)

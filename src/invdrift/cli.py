@@ -25,7 +25,8 @@ def cmd_bench(args: argparse.Namespace) -> None:
                        _split(args.task, operators.TASKS), methods, n=args.n,
                        offset=args.offset, seed=args.seed, out=Path(args.out), data_root=args.data_root,
                        batch_size=args.batch_size, checkpoints=Path(args.checkpoints or default_checkpoints()),
-                       lpips_weights=args.lpips_weights, threads=args.threads, samples=args.samples)
+                       lpips_weights=args.lpips_weights, threads=args.threads, samples=args.samples,
+                       bf16=args.bf16)
     print(f"{len(rows)} rows written to {Path(args.out) / 'results.md'} (also .csv, .json)")
 
 
@@ -149,10 +150,11 @@ def cmd_report(args: argparse.Namespace) -> None:
 def cmd_tune(args: argparse.Namespace) -> None:
     from . import operators
     from .solvers.base import Context
-    from .solvers.diffusion_tuning import tune
+    from .solvers.diffusion_tuning import GRIDS, tune
 
-    ctx = Context(args.dataset, args.data_root, Path(args.checkpoints or default_checkpoints()), seed=args.seed)
-    path = tune(ctx, _split(args.methods, ("sdedit", "scoreald", "dps")), _split(args.task, operators.TASKS),
+    ctx = Context(args.dataset, args.data_root, Path(args.checkpoints or default_checkpoints()), seed=args.seed,
+                  bf16=args.bf16)
+    path = tune(ctx, _split(args.methods, tuple(GRIDS)), _split(args.task, operators.TASKS),
                 args.images, "invdrift " + " ".join(args.argv))
     print(f"tuned settings → {path}")
 
@@ -260,6 +262,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="for methods that sample a posterior (drift-cond, drift-cond-latent, drift-opt, sdedit, "
                         "scoreald, dps): also draw K samples per image and add psnr_1, psnr_mean, range_coverage, "
                         "sample_std (default 0: off)")
+    p.add_argument("--bf16", action="store_true",
+                   help="DDPM network evaluations in bfloat16 (about 2× faster on CPUs with native bf16; "
+                        "rows record precision)")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("merge", help="merge the rows of other results folders into one",
@@ -333,8 +338,10 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.add_argument("--dataset", default="mnist")
     p.add_argument("--task", default="all", help="comma list of tasks or all")
-    p.add_argument("--methods", default="all", help="comma list of sdedit, scoreald, dps, or all")
-    p.add_argument("--images", type=int, default=8, help="train images per task (default 8)")
+    p.add_argument("--methods", default="all", help="comma list of sdedit, scoreald, dps, ddrm, diffpir, or all")
+    p.add_argument("--images", type=int, default=16, help="train images per task")
+    p.add_argument("--bf16", action="store_true",
+                   help="DDPM network evaluations in bfloat16 (about 2× faster on CPUs with native bf16)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--checkpoints", default=None, help="folder of shipped weights (the record is written there)")
     p.set_defaults(func=cmd_tune)

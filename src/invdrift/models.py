@@ -25,9 +25,10 @@ def load_trained(kind: str, dataset: str, checkpoints: str | Path | None = None
     return model, config, checkpoint_label(path)
 
 
-def load_ddpm(dataset: str, checkpoints: str | Path | None = None):
-    """(shipped DDPM ε-network, its noise schedule, 'file@sha' label)."""
+def load_ddpm(dataset: str, checkpoints: str | Path | None = None, bf16: bool = False):
+    """(shipped DDPM ε-network, in bf16 if asked, its noise schedule, 'file@sha' label)."""
+    from .precision import with_precision
     from .priors.ddpm import Schedule
 
     model, config, label = load_trained("ddpm", dataset, checkpoints)
-    return model, Schedule.linear(config["T"], config["beta_start"], config["beta_end"]), label
+    return with_precision(model, bf16), Schedule.linear(config["T"], config["beta_start"], config["beta_end"]), label

@@ -134,6 +134,10 @@ class Operator:
         noise = torch.randn(clean.shape, generator=generator)
         return clean + self.sigma * noise * bound.observed(clean), bound
 
+    def pinv_noise(self) -> float | None:
+        """Std of the i.i.d. Gaussian noise that A†y carries at every pixel, if it is that (else None)."""
+        return None
+
     def check_measurement(self, y: torch.Tensor) -> None:
         """Raise a clear error for a measurement of the wrong shape or with NaN/Inf."""
         _check_batch(y, self.y_shape, f"measurement for {self.task}")
@@ -159,6 +163,9 @@ class Identity(Operator):
 
     def pinv(self, y):
         return y
+
+    def pinv_noise(self):
+        return self.sigma
 
     def to_spectral(self, x):
         return x

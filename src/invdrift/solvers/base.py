@@ -28,6 +28,7 @@ class Solver:
     nfe: int = 0
     checkpoint: str = ""
     draws: DrawFn | None = None
+    precision: str = "float32"  # of the network evaluations
 
     def __call__(self, y: torch.Tensor, operator: Operator) -> torch.Tensor:
         operator.check_measurement(y)
@@ -59,6 +60,7 @@ class Context:
     checkpoints: Path = field(default_factory=default_checkpoints)  # $INVDRIFT_CHECKPOINTS or the shipped folder
     seed: int = 0
     tuning_images: int = 64
+    bf16: bool = False  # DDPM network evaluations in bfloat16 (precision.py)
     _cache: dict = field(default_factory=dict, repr=False)
 
     def train_images(self, limit: int = 10_000) -> torch.Tensor:

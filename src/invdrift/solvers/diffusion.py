@@ -12,7 +12,7 @@ import torch
 
 from ..operators import Operator
 from ..progress import progress
-from ..priors.ddpm import EpsModel, Schedule, ancestral_step, q_sample, tweedie
+from ..priors.ddpm import EpsModel, Schedule, ancestral_step, noise_to_signal, q_sample, tweedie
 
 
 def to_image(x: torch.Tensor) -> torch.Tensor:
@@ -42,22 +42,26 @@ def measurement_residual(x0_hat: torch.Tensor, y: torch.Tensor, op: Operator) ->
 
 
 def dps_gradient(model: EpsModel, schedule: Schedule, x_t: torch.Tensor, t: int, y: torch.Tensor,
-                 op: Operator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(x̂₀, ∇_{x_t} ‖y − A(x̂₀(x_t))‖², ‖y − A(x̂₀)‖ per image), back-propagating through the network."""
+                 op: Operator, clamp: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(x̂₀, ∇_{x_t} ‖y − A(x̂₀(x_t))‖², ‖y − A(x̂₀)‖ per image), back-propagating through the network.
+
+    With `clamp` the residual uses x̂₀ clamped to [−1, 1] (as the official DPS code does), so pixels
+    outside the range pass no gradient.
+    """
     with torch.enable_grad():
         x = x_t.detach().requires_grad_(True)
         steps = _steps(len(x), t)
         x0_hat = tweedie(schedule, x, steps, model(x, steps))
-        residual = measurement_residual(x0_hat, y, op)
+        residual = measurement_residual(x0_hat.clamp(-1, 1) if clamp else x0_hat, y, op)
         sq = residual.flatten(1).pow(2).sum(1)
         (grad,) = torch.autograd.grad(sq.sum(), x)
     return x0_hat.detach(), grad, sq.detach().sqrt()
 
 
 def dps_step(model: EpsModel, schedule: Schedule, x_t: torch.Tensor, t: int, y: torch.Tensor, op: Operator,
-             zeta: float, noise: torch.Tensor, t_prev: int | None = None) -> torch.Tensor:
+             zeta: float, noise: torch.Tensor, t_prev: int | None = None, clamp: bool = False) -> torch.Tensor:
     """x_{t−1} = ancestral(x_t, x̂₀) − ζ/‖y − A x̂₀‖ · ∇_{x_t}‖y − A x̂₀‖² (Chung et al. 2023)."""
-    x0_hat, grad, norm = dps_gradient(model, schedule, x_t, t, y, op)
+    x0_hat, grad, norm = dps_gradient(model, schedule, x_t, t, y, op, clamp)
     x_prev = ancestral_step(schedule, x_t, t, x0_hat.clamp(-1, 1), noise, t_prev)
     return x_prev - (zeta / norm.clamp_min(1e-8)).view(-1, 1, 1, 1) * grad
 
@@ -84,9 +88,21 @@ def scoreald_step(model: EpsModel, schedule: Schedule, x_t: torch.Tensor, t: int
         return x_prev + 2 * abar ** 0.5 * update
 
 
+def sdedit_start(schedule: Schedule, start: torch.Tensor, t: int, carried_noise: float,
+                 noise: torch.Tensor) -> torch.Tensor:
+    """x_t for SDEdit from a start image in diffusion scale that already carries i.i.d. noise of std
+    `carried_noise`: only the missing noise √(σ_t² − carried²) is added (none if it already has enough)."""
+    missing = max(noise_to_signal(schedule, t) ** 2 - carried_noise ** 2, 0.0) ** 0.5
+    return schedule.alpha_bars[t].item() ** 0.5 * (start + missing * noise)
+
+
 @dataclass
 class DiffusionSolver:
-    """SDEdit, ScoreALD or DPS with its hyper-parameters; called as solver(y, op)."""
+    """SDEdit, ScoreALD or DPS with its hyper-parameters; called as solver(y, op).
+
+    SDEdit starts from A†y; when A†y already carries i.i.d. noise (`carried_noise`, diffusion scale:
+    denoising), it starts no lower than the step whose noise level matches and adds only what is missing.
+    """
 
     model: EpsModel
     schedule: Schedule
@@ -96,9 +112,13 @@ class DiffusionSolver:
     weight: float = 1.0
     seed: int = 0
     steps: int = 0  # network evaluations on a strided schedule from t_start; 0: every step
+    clamp: int = 0  # DPS: likelihood gradient through x̂₀ clamped to [−1, 1]
+    carried_noise: float = 0.0  # SDEdit: noise std A†y already carries (diffusion scale)
 
     def __post_init__(self) -> None:
         self.t_start = min(int(self.t_start), self.schedule.T - 1)
+        if self.method == "sdedit" and self.carried_noise > 0:
+            self.t_start = max(self.t_start, self.schedule.t_for_noise(self.carried_noise))
 
     def timesteps(self) -> list[int]:
         """t_start, …, 0: every step, or `steps` of them evenly spaced."""
@@ -114,7 +134,10 @@ class DiffusionSolver:
     def __call__(self, y: torch.Tensor, op: Operator) -> torch.Tensor:
         generator = torch.Generator().manual_seed(self.seed)
         shape = (y.shape[0], *op.shape)
-        if self.method == "sdedit":
+        if self.method == "sdedit" and self.carried_noise > 0:
+            x = sdedit_start(self.schedule, to_diffusion(op.pinv(y)), self.t_start, self.carried_noise,
+                             torch.randn(shape, generator=generator))
+        elif self.method == "sdedit":
             start = to_diffusion(op.pinv(y).clamp(0, 1))
             x = q_sample(self.schedule, start, _steps(len(y), self.t_start), torch.randn(shape, generator=generator))
         else:
@@ -124,7 +147,7 @@ class DiffusionSolver:
             t_prev = ts[i + 1] if i + 1 < len(ts) else -1
             noise = torch.randn(shape, generator=generator)
             if self.method == "dps":
-                x = dps_step(self.model, self.schedule, x, t, y, op, self.zeta, noise, t_prev)
+                x = dps_step(self.model, self.schedule, x, t, y, op, self.zeta, noise, t_prev, bool(self.clamp))
             elif self.method == "scoreald":
                 x = scoreald_step(self.model, self.schedule, x, t, y, op, self.weight, noise, t_prev)
             else:

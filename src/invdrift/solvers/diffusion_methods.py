@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from ..operators import Operator
 from ..priors.ddpm import EpsModel, Schedule
 
 FAST = ("ddrm", "diffpir")
 ANCESTRAL = ("sdedit", "scoreald", "dps")
 
 
-def make_diffusion_solver(method: str, model: EpsModel, schedule: Schedule, seed: int, settings: dict):
-    """sdedit, scoreald, dps (1000-step ancestral), ddrm or diffpir (strided) with the given settings."""
+def make_diffusion_solver(method: str, model: EpsModel, schedule: Schedule, seed: int, settings: dict,
+                          op: Operator | None = None):
+    """sdedit, scoreald, dps (1000-step ancestral), ddrm or diffpir (strided) with the given settings,
+    for the operator `op` when the method adapts to it (SDEdit starts from A†y's own noise level)."""
     if method == "ddrm":
         from .ddrm import DDRM
 
@@ -20,4 +23,7 @@ def make_diffusion_solver(method: str, model: EpsModel, schedule: Schedule, seed
         return DiffPIR(model, schedule, seed=seed, **settings)
     from .diffusion import DiffusionSolver
 
+    carried = op.pinv_noise() if op is not None and method == "sdedit" else None
+    if carried:
+        settings = settings | {"carried_noise": 2 * carried}  # image scale → diffusion scale [−1, 1]
     return DiffusionSolver(model, schedule, method, seed=seed, **settings)

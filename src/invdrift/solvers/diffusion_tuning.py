@@ -1,29 +1,53 @@
 """Hyper-parameters of the DDPM solvers, tuned per task on TRAIN images and stored next to the weights.
 
-`checkpoints/diffusion-D.json` records, for sdedit (t_start), scoreald (weight) and dps (zeta), the grid,
-the mean train PSNR of every value and the chosen one, tied to the DDPM file it was tuned with.
+`checkpoints/diffusion-D.json` records, for sdedit (t_start), scoreald (weight), dps (zeta, with and
+without clamping x̂₀), ddrm (eta) and diffpir (lam), the mean train PSNR of every candidate and the
+chosen one, tied to the DDPM file it was tuned with.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InvdriftError
 from ..fileio import write_text_atomic
 from ..operators import TASKS, make
+from ..precision import precision_name
 from .base import Context
 from .tuning import tune_on_train
 
 DEFAULTS = {"sdedit": {"t_start": 300}, "scoreald": {"t_start": 999, "weight": 1.0},
             "dps": {"t_start": 999, "zeta": 1.0}, "ddrm": {"steps": 20, "eta": 0.85},
             "diffpir": {"steps": 20, "lam": 7.0, "zeta": 0.3}}
-GRIDS = {"sdedit": ("t_start", (10, 25, 50, 100, 200, 400)),
-         "scoreald": ("weight", (0.1, 0.3, 1.0, 2.0)),
-         "dps": ("zeta", (0.03, 0.1, 0.3, 1.0, 3.0)),
-         "ddrm": ("eta", (0.5, 0.7, 0.85, 1.0)),
-         "diffpir": ("lam", (0.1, 0.3, 1.0, 3.0, 7.0, 20.0))}
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Candidates for one method: each value of `param`, under each of the fixed `variants`."""
+
+    param: str
+    values: tuple
+    variants: tuple[dict, ...] = ({},)
+
+    def candidates(self) -> dict[str, dict]:
+        """Label → settings; a label is the value alone when there is one variant ('0.3'), else
+        the variant's settings then the value ('clamp=1 zeta=0.3')."""
+        out = {}
+        for variant in self.variants:
+            for value in self.values:
+                words = [f"{k}={v}" for k, v in variant.items()] + [f"{self.param}={value}"]
+                out[str(value) if len(self.variants) == 1 else " ".join(words)] = variant | {self.param: value}
+        return out
+
+
+GRIDS = {"sdedit": Grid("t_start", (10, 25, 50, 100, 200, 400)),
+         "scoreald": Grid("weight", (0.1, 0.3, 1.0, 1.5, 2.0)),
+         "dps": Grid("zeta", (0.01, 0.03, 0.1, 0.3, 1.0, 3.0), ({"clamp": 0}, {"clamp": 1})),
+         "ddrm": Grid("eta", (0.5, 0.7, 0.85, 1.0)),
+         "diffpir": Grid("lam", (0.1, 0.3, 1.0, 3.0, 7.0, 20.0))}
 
 
 def tuning_path(dataset: str, checkpoints: str | Path) -> Path:
@@ -55,7 +79,7 @@ def settings(method: str, task: str, dataset: str, checkpoints: str | Path, ddpm
         raise InvdriftError(f"{path} was tuned for {record.get('ddpm')}, not {ddpm_label}: "
                             f"re-run `invdrift tune --dataset {dataset}`")
     out[tuned["param"]] = tuned["value"]
-    return out
+    return out | tuned.get("fixed", {})
 
 
 def tune(ctx: Context, methods: list[str], tasks: list[str], images: int, command: str,
@@ -64,26 +88,31 @@ def tune(ctx: Context, methods: list[str], tasks: list[str], images: int, comman
     from ..models import load_ddpm
     from .diffusion_methods import make_diffusion_solver
 
-    model, schedule, label = load_ddpm(ctx.dataset, ctx.checkpoints)
+    model, schedule, label = load_ddpm(ctx.dataset, ctx.checkpoints, ctx.bf16)
     path = tuning_path(ctx.dataset, ctx.checkpoints)
     chosen: dict[str, dict] = {}
     shape = None
     for method in methods:
         if method not in GRIDS:
             raise InvdriftError(f"nothing to tune for {method!r} (tunable: {', '.join(GRIDS)})")
-        param, grid = GRIDS[method]
+        grid = GRIDS[method]
+        candidates = grid.candidates()
         for task in tasks:
             if task not in TASKS:
                 raise InvdriftError(f"unknown task {task!r}")
             shape = shape or tuple(ctx.train_images(1).shape[1:])
+            op = make(task, shape)
 
-            def make_solver(value, method=method, param=param):
-                return make_diffusion_solver(method, model, schedule, ctx.seed, DEFAULTS[method] | {param: value})
-            best, scores = tune_on_train(ctx, make(task, shape), make_solver, grid, images)
+            def make_solver(key, method=method, candidates=candidates, op=op):
+                return make_diffusion_solver(method, model, schedule, ctx.seed,
+                                             DEFAULTS[method] | candidates[key], op)
+            best, scores = tune_on_train(ctx, op, make_solver, candidates, images)
+            fixed = {k: v for k, v in candidates[best].items() if k != grid.param}
             chosen.setdefault(method, {})[task] = {
-                "param": param, "value": best, "images": images, "seed": ctx.seed, "command": command,
-                "train_psnr": {str(k): round(v, 3) if math.isfinite(v) else None for k, v in scores.items()}}
-            progress(f"{ctx.dataset} {task} {method}: {param}={best} "
+                "param": grid.param, "value": candidates[best][grid.param], **({"fixed": fixed} if fixed else {}),
+                "images": images, "seed": ctx.seed, "precision": precision_name(ctx.bf16), "command": command,
+                "train_psnr": {k: round(v, 3) if math.isfinite(v) else None for k, v in scores.items()}}
+            progress(f"{ctx.dataset} {task} {method}: {best} "
                      f"({', '.join(f'{k}: {v:.2f} dB' for k, v in scores.items())})")
     write_text_atomic(path, json.dumps(merged_record(path, ctx.dataset, label, chosen), indent=1) + "\n")
     return path

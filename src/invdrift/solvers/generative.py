@@ -9,6 +9,7 @@ import torch
 from ..conditioning import keep_observed
 from ..models import load_ddpm, load_trained
 from ..operators import Operator
+from ..precision import precision_name
 from .base import Context, Solver, reseeded_draws
 from .latent_opt import LatentOptimiser
 
@@ -54,8 +55,9 @@ def build_drift_opt(kind: str = "drift"):
 def build_tweedie(ctx: Context, op: Operator) -> Solver:
     from .diffusion import tweedie_denoise
 
-    model, schedule, label = load_ddpm(ctx.dataset, ctx.checkpoints)
-    return Solver("tweedie", lambda y, o: tweedie_denoise(model, schedule, y, o.sigma), nfe=1, checkpoint=label)
+    model, schedule, label = load_ddpm(ctx.dataset, ctx.checkpoints, ctx.bf16)
+    return Solver("tweedie", lambda y, o: tweedie_denoise(model, schedule, y, o.sigma), nfe=1, checkpoint=label,
+                  precision=precision_name(ctx.bf16))
 
 
 def build_diffusion(method: str):
@@ -65,9 +67,10 @@ def build_diffusion(method: str):
         from .diffusion_methods import make_diffusion_solver
         from .diffusion_tuning import settings
 
-        model, schedule, label = load_ddpm(ctx.dataset, ctx.checkpoints)
+        model, schedule, label = load_ddpm(ctx.dataset, ctx.checkpoints, ctx.bf16)
         chosen = settings(method, op.task, ctx.dataset, ctx.checkpoints, label) | params
-        solver = make_diffusion_solver(method, model, schedule, ctx.seed, chosen)
+        solver = make_diffusion_solver(method, model, schedule, ctx.seed, chosen, op)
         draws = reseeded_draws(lambda seed: replace(solver, seed=seed), ctx.seed)
-        return Solver(method, solver, nfe=solver.nfe, checkpoint=label, draws=draws)
+        return Solver(method, solver, nfe=solver.nfe, checkpoint=label, draws=draws,
+                      precision=precision_name(ctx.bf16))
     return build

@@ -49,8 +49,16 @@ register(Method("drift-cond-mean8", generative.build_restorer("drift-cond", samp
                 weights=("drift-cond-{dataset}.safetensors",)))
 register(Method("tweedie", generative.build_tweedie, ("denoise",), group="diffusion",
                 weights=("ddpm-{dataset}.safetensors",), demo=False))
+def flag(text: str) -> int:
+    """A 0/1 method parameter ('0', '1', 'false', 'true')."""
+    value = {"0": 0, "1": 1, "false": 0, "true": 1}.get(text.strip().lower())
+    if value is None:
+        raise ValueError(text)
+    return value
+
+
 DIFFUSION_PARAMS = {"sdedit": {"t_start": int, "steps": int}, "scoreald": {"weight": float, "steps": int},
-                    "dps": {"zeta": float, "steps": int},
+                    "dps": {"zeta": float, "steps": int, "clamp": flag},
                     "ddrm": {"steps": int, "eta": float}, "diffpir": {"steps": int, "lam": float, "zeta": float}}
 for _name, _params in DIFFUSION_PARAMS.items():
     register(Method(_name, generative.build_diffusion(_name), group="diffusion",
@@ -87,7 +95,8 @@ def split_method(spec: str) -> tuple[str, dict]:
         try:
             params[key] = allowed[key](value)
         except ValueError:
-            raise InvdriftError(f"{spec!r}: {key} must be a {allowed[key].__name__}, got {value!r}") from None
+            kind = "0 or 1" if allowed[key] is flag else f"a {allowed[key].__name__}"
+            raise InvdriftError(f"{spec!r}: {key} must be {kind}, got {value!r}") from None
         if params[key] < 0 or (key == "steps" and not 1 <= params[key] <= 1000):
             raise InvdriftError(f"{spec!r}: {key}={value} is out of range")
     return name, params

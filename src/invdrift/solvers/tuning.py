@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Callable, Iterable
+from typing import Callable, Hashable, Iterable
 
 import torch
 
@@ -12,9 +12,9 @@ from ..operators import Operator
 from .base import Context, SolveFn
 
 
-def tune_on_train(ctx: Context, op: Operator, make_solver: Callable[[float], SolveFn], grid: Iterable[float],
-                  images: int | None = None) -> tuple[float, dict[float, float]]:
-    """The grid value whose solver has the best mean PSNR on the first train images, and all scores.
+def tune_on_train(ctx: Context, op: Operator, make_solver: Callable[[Hashable], SolveFn], grid: Iterable[Hashable],
+                  images: int | None = None) -> tuple[Hashable, dict[Hashable, float]]:
+    """The grid entry whose solver has the best mean PSNR on the first train images, and all scores.
 
     A value whose solver diverges (non-finite PSNR) scores −inf and is never chosen.
     """

@@ -1,0 +1,30 @@
+"""Inference in bfloat16: a network wrapper that runs its forward pass under CPU autocast.
+
+On CPUs with native bf16 (AVX-512 BF16, AMX) a DDPM forward and backward pass is about twice as fast;
+weights stay float32 and outputs are returned as float32, so the solvers' arithmetic is unchanged.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+class BF16Inference(torch.nn.Module):
+    """`network(*args)` computed under torch.autocast("cpu", bfloat16), returned as float32."""
+
+    def __init__(self, network: torch.nn.Module) -> None:
+        super().__init__()
+        self.network = network
+
+    def forward(self, *args: torch.Tensor) -> torch.Tensor:
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            return self.network(*args).float()
+
+
+def with_precision(network: torch.nn.Module, bf16: bool) -> torch.nn.Module:
+    """The network itself (float32) or wrapped to run in bf16."""
+    return BF16Inference(network) if bf16 else network
+
+
+def precision_name(bf16: bool) -> str:
+    return "bf16" if bf16 else "float32"
