@@ -174,6 +174,8 @@ def test_method_parameters_parse_and_are_checked():
         "ddrm:steps=50,eta=0.5", "dps", "diffpir:steps=10"]
     assert registry.split_method("ddrm:steps=50,eta=0.5") == ("ddrm", {"steps": 50, "eta": 0.5})
     assert registry.split_method("dps:clamp=true,zeta=0.1") == ("dps", {"clamp": 1, "zeta": 0.1})
+    assert registry.split_method("sdedit:t=250") == ("sdedit", {"t_start": 250})
+    assert registry.split_method("diffpir:steps=20,lambda=7") == ("diffpir", {"steps": 20, "lam": 7.0})
     for bad, words in [("ddrm:gamma=1", "unknown parameter"), ("ddrm:steps=x", "must be a int"),
                        ("dps:clamp=2", "clamp must be 0 or 1"),
                        ("ddrm:steps=0", "out of range"), ("wiener:steps=3", "unknown parameter"),

@@ -60,13 +60,38 @@ def test_report_from_classical_rows(tmp_path, data_root):
     path = report.write_report(tmp_path / "report", results, data_root, checkpoints, n_grid=16)
     text = path.read_text()
     assert "| denoise | wiener | 16 |" in text and "### inpaint_box: successes and failures" in text
-    for image in ("grid-mnist-denoise.png", "grid-mnist-inpaint_box.png", "speed-mnist.png", "perception-mnist.png"):
+    for image in ("grid-mnist-denoise.png", "grid-mnist-inpaint_box.png", "speed-mnist.png", "perception-mnist.png",
+                  "nfe-mnist.png", "nfe-fd-mnist.png"):
         assert (path.parent / image).is_file() and f"({image})" in text
     assert "<table>" in (path.parent / "report.html").read_text()
     readme = tmp_path / "README.md"
     readme.write_text("# x\n")
     report.update_readme(readme, path, results)
     assert "| denoise | wiener" in readme.read_text() and report.README_END in readme.read_text()
+
+
+def test_best_per_budget_of_network_evaluations():
+    rows = [_row("sr4", "tikhonov", 14.0, nfe=0), _row("sr4", "regression", 17.0), _row("sr4", "drift-cond", 16.0),
+            _row("sr4", "ddrm", 16.5, nfe=20), _row("sr4", "dps:steps=100", 18.0, n=100, nfe=200),
+            _row("sr4", "dps", 19.0, n=100, nfe=2000)]
+    lines = report.best_by_budget(rows, "mnist")
+    assert lines[2] == ("| sr4 | `tikhonov` 14.00 | `regression` 17.00 | `ddrm` 16.50 | `dps:steps=100` 18.00* "
+                        "| `dps` 19.00* |")
+
+
+def test_ladder_plot_draws_one_line_per_method(tmp_path, monkeypatch):
+    from invdrift import plots
+
+    drawn = []
+    import matplotlib.axes
+
+    original = matplotlib.axes.Axes.plot
+    monkeypatch.setattr(matplotlib.axes.Axes, "plot", lambda self, xs, ys, **kw: drawn.append((list(xs), list(ys)))
+                        or original(self, xs, ys, **kw))
+    rows = [_row("sr4", "dps:steps=100", 18.0, nfe=200), _row("sr4", "dps", 19.0, nfe=2000),
+            _row("sr4", "dps:steps=10", 15.0, nfe=20), _row("sr4", "regression", 17.0)]
+    assert plots.nfe_ladder(rows, "psnr", tmp_path / "ladder.png", "t", "PSNR").is_file()
+    assert drawn == [([20, 200, 2000], [15.0, 18.0, 19.0])]  # the dps ladder sorted by cost; a single point has no line
 
 
 def test_methods_split_by_cost():

@@ -1,4 +1,4 @@
-"""Report plots: speed vs quality and perception vs distortion (matplotlib, Agg)."""
+"""Report plots: speed vs quality, perception vs distortion, quality vs network evaluations (matplotlib, Agg)."""
 
 from __future__ import annotations
 
@@ -50,6 +50,55 @@ def scatter_by_task(rows: list[dict], x_key: str, y_key: str, path: Path, title:
     for ax in list(axes.flat)[len(tasks):]:
         ax.axis("off")
     fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    out = _save(fig, path)
+    plt.close(fig)
+    return out
+
+
+def base_method(name: str) -> str:
+    """'dps:steps=50' → 'dps'."""
+    return name.partition(":")[0]
+
+
+def nfe_ladder(rows: list[dict], y_key: str, path: Path, title: str, y_label: str) -> Path | None:
+    """One panel per task: `y_key` against network evaluations on a symmetric-log axis (0 for classical
+    methods). Rows of one method at several step counts (`dps`, `dps:steps=50`, …) form a line; rows on
+    fewer than 1000 images are drawn hollow."""
+    rows = [r for r in rows if isinstance(r.get(y_key), (int, float)) and isinstance(r.get("nfe"), (int, float))]
+    if not rows:
+        return None
+    plt = _figure()
+    tasks = list(dict.fromkeys(r["task"] for r in rows))
+    methods = list(dict.fromkeys(base_method(r["method"]) for r in rows))
+    palette = plt.get_cmap("tab20")
+    colour = {m: palette(i % 20) for i, m in enumerate(methods)}
+    cols = min(3, len(tasks))
+    nrows = (len(tasks) + cols - 1) // cols
+    fig, axes = plt.subplots(nrows, cols, figsize=(4.6 * cols, 3.6 * nrows), squeeze=False)
+    for ax, task in zip(axes.flat, tasks):
+        for method in methods:
+            line = sorted((r for r in rows if r["task"] == task and base_method(r["method"]) == method),
+                          key=lambda r: r["nfe"])
+            if not line:
+                continue
+            xs, ys = [r["nfe"] for r in line], [r[y_key] for r in line]
+            if len(line) > 1:
+                ax.plot(xs, ys, color=colour[method], lw=1.2)
+            for r in line:
+                full = r.get("n", 1000) >= 1000
+                ax.scatter(r["nfe"], r[y_key], s=26, color=colour[method] if full else "none",
+                           edgecolors=colour[method], zorder=3)
+            ax.annotate(method, (xs[-1], ys[-1]), fontsize=7, xytext=(3, 3), textcoords="offset points")
+        ax.set_xscale("symlog", linthresh=1)
+        ax.set_xlim(left=0)
+        ax.set_title(task, fontsize=9)
+        ax.set_xlabel("network evaluations per image (0 = classical)", fontsize=8)
+        ax.set_ylabel(y_label, fontsize=8)
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(tasks):]:
+        ax.axis("off")
+    fig.suptitle(title + " (hollow: fewer than 1000 test images)", fontsize=10)
     fig.tight_layout()
     out = _save(fig, path)
     plt.close(fig)

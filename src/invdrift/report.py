@@ -15,7 +15,7 @@ from .errors import InvdriftError
 from .fileio import write_text_atomic
 from .figures import labelled_grid, save_png
 from .models import load_trained, weights_path
-from .plots import scatter_by_task
+from .plots import nfe_ladder, scatter_by_task
 from .sampling import generate
 from .solvers import registry
 from .solvers.base import Context
@@ -119,6 +119,28 @@ def _best_by_task(rows: list[dict], dataset: str) -> list[str]:
     return lines
 
 
+NFE_BUDGETS = (("0", 0, 0), ("1", 1, 1), ("2–30", 2, 30), ("31–300", 31, 300), ("over 300", 301, 10 ** 9))
+
+
+def best_by_budget(rows: list[dict], dataset: str) -> list[str]:
+    """Per task, the best PSNR within each band of network evaluations per image."""
+    lines = ["| task | " + " | ".join(f"{label} NFE" for label, _, _ in NFE_BUDGETS) + " |",
+             "|---|" + "---|" * len(NFE_BUDGETS)]
+    for task in operators.TASKS:
+        cell = [r for r in rows if r["dataset"] == dataset and r["task"] == task and r.get("nfe") is not None]
+        if not cell:
+            continue
+        entries = []
+        for _, low, high in NFE_BUDGETS:
+            band = [r for r in cell if low <= r["nfe"] <= high]
+            best = max(band, key=lambda r: r["psnr"]) if band else None
+            entries.append(f"`{best['method']}` {best['psnr']:.2f}" + ("*" if best["n"] < 1000 else "")
+                           if best else "—")
+        lines.append(f"| {task} | " + " | ".join(entries) + " |")
+    return lines + ["", "Best PSNR (dB) within each band of network evaluations per image; * fewer than 1000 "
+                        "test images (n in the full table)."]
+
+
 def write_report(out: Path, results: Path, data_root=None, checkpoints: Path | None = None,
                  n_grid: int = 64, quick: bool = False) -> Path:
     """Build the report from results/results.json and the shipped weights.
@@ -142,9 +164,16 @@ def write_report(out: Path, results: Path, data_root=None, checkpoints: Path | N
         pd = scatter_by_task(ds_rows, "fd", "psnr", out / f"perception-{dataset}.png",
                              f"{dataset}: perception (fd, lower is better) vs distortion (PSNR)", False,
                              "fd", "PSNR (dB)")
-        for path, caption in ((speed, "Speed vs quality"), (pd, "Perception vs distortion")):
+        ladder = nfe_ladder(ds_rows, "psnr", out / f"nfe-{dataset}.png", f"{dataset}: PSNR against network "
+                            "evaluations", "PSNR (dB)")
+        ladder_fd = nfe_ladder(ds_rows, "fd", out / f"nfe-fd-{dataset}.png", f"{dataset}: fd (lower is better) "
+                               "against network evaluations", "fd")
+        for path, caption in ((speed, "Speed vs quality"), (pd, "Perception vs distortion"),
+                              (ladder, "Quality against network evaluations"),
+                              (ladder_fd, "Realism against network evaluations")):
             if path:
                 md += [f"### {caption}", "", f"![{caption}]({path.name})", ""]
+        md += ["### Best method per budget of network evaluations", ""] + best_by_budget(rows, dataset) + [""]
         x, _ = data.load_slice(dataset, "test", 0, n_grid, data_root)
         for task in dict.fromkeys(r["task"] for r in ds_rows):
             methods, slow = methods_by_cost(rows, dataset, task)

@@ -60,6 +60,7 @@ def flag(text: str) -> int:
 DIFFUSION_PARAMS = {"sdedit": {"t_start": int, "steps": int}, "scoreald": {"weight": float, "steps": int},
                     "dps": {"zeta": float, "steps": int, "clamp": flag},
                     "ddrm": {"steps": int, "eta": float}, "diffpir": {"steps": int, "lam": float, "zeta": float}}
+PARAM_ALIASES = {"sdedit": {"t": "t_start"}, "diffpir": {"lambda": "lam"}}  # the names PROTOCOL.md and papers use
 for _name, _params in DIFFUSION_PARAMS.items():
     register(Method(_name, generative.build_diffusion(_name), group="diffusion",
                     weights=("ddpm-{dataset}.safetensors",), demo=False, params=_params))
@@ -89,6 +90,7 @@ def split_method(spec: str) -> tuple[str, dict]:
     params: dict = {}
     for pair in (p for p in rest.split(",") if p) if rest else []:
         key, eq, value = pair.partition("=")
+        key = PARAM_ALIASES.get(name, {}).get(key, key)
         if not eq or key not in allowed:
             known = ", ".join(allowed) or "none"
             raise InvdriftError(f"{spec!r}: unknown parameter {key!r} for {name} (known: {known})")
