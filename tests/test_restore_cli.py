@@ -216,3 +216,16 @@ def test_posterior_samples_and_their_mean(digits, tmp_path, capsys):
     hole = np.zeros((28, 28), bool)
     hole[7:21, 7:21] = True
     assert draws.std(0)[hole].mean() > draws.std(0)[~hole].mean()  # samples differ where y says nothing
+
+
+def test_restore_takes_operator_parameters(digits, tmp_path, capsys, data_root):
+    """A moved operator: Tikhonov's α is tuned for it on train images (hence the data folder)."""
+    code, stdout, _ = run(["--task", "inpaint_random:missing=0.9", "--in", str(digits / "d0.png"), "--out",
+                           str(tmp_path / "o"), "--method", "tikhonov", "--simulate", "--data-root", str(data_root)],
+                          capsys)
+    assert code == 0 and "(inpaint_random:missing=0.9, σ 0.01)" in stdout
+    mask = np.asarray(Image.open(tmp_path / "o" / "d0_mask.png"))
+    assert abs((mask == 0).mean() - 0.9) < 0.06
+    code, _, err = run(["--task", "inpaint_random:missing=2", "--in", str(digits), "--out", str(tmp_path / "p")],
+                       capsys)
+    assert code == 2 and "missing=2.0 is out of range" in err and not (tmp_path / "p").exists()

@@ -17,13 +17,15 @@ from . import data, metrics, operators
 from .errors import InvdriftError
 from .fileio import write_text_atomic
 from .machine import compute_threads, describe
+from .operator_params import split_task
 from .realism import fd_for
 from .solvers import registry
 from .solvers.base import Context
 
 COLUMNS = ("dataset", "task", "method", "n", "psnr", "psnr_se", "ssim", "mse", "consistency", "fd",
            "lpips", "nfe", "s_per_image", "images_per_s", "samples", "psnr_1", "psnr_mean", "range_coverage",
-           "sample_std", "checkpoint", "machine")
+           "sample_std", "checkpoint", "machine", "operator", "in_training", "precision")
+MARKDOWN_HIDDEN = ("machine", "operator", "precision")  # in the CSV/JSON only (the task column names moved parameters)
 POSTERIOR_COLUMNS = ("samples", "psnr_1", "psnr_mean", "range_coverage", "sample_std")
 KEY = ("dataset", "task", "method")
 
@@ -105,7 +107,7 @@ def _fmt(value) -> str:
 def to_markdown(rows: list[dict]) -> str:
     """The results table as Markdown."""
     sampled = any("psnr_1" in row for row in rows)
-    cols = [c for c in COLUMNS if c != "machine" and (sampled or c not in POSTERIOR_COLUMNS)]
+    cols = [c for c in COLUMNS if c not in MARKDOWN_HIDDEN and (sampled or c not in POSTERIOR_COLUMNS)]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for row in rows:
         lines.append("| " + " | ".join("" if c in POSTERIOR_COLUMNS and c not in row else _fmt(row.get(c))
@@ -115,13 +117,24 @@ def to_markdown(rows: list[dict]) -> str:
 
 
 def load_rows(out: Path) -> list[dict]:
+    """The rows of out/results.json; rows written before operators had parameters get their v1 `operator`."""
     path = out / "results.json"
     if not path.is_file():
         return []
     try:
-        return json.loads(path.read_text())["rows"]
+        rows = json.loads(path.read_text())["rows"]
     except (ValueError, KeyError) as exc:
         raise InvdriftError(f"{path}: not a results file ({exc})") from None
+    for row in rows:
+        if "operator" not in row and row.get("dataset") in data.SHAPES:
+            row["operator"] = operators.make(row["task"], data.SHAPES[row["dataset"]]).spec
+    return rows
+
+
+def task_order(task: str) -> tuple[int, str]:
+    """v1 task order, then the parameters: 'deblur' before 'deblur:std=2'."""
+    base = task.partition(":")[0]
+    return (operators.TASKS.index(base) if base in operators.TASKS else 99, task)
 
 
 def write_results(out: Path, rows: list[dict], meta: dict) -> None:
@@ -129,9 +142,8 @@ def write_results(out: Path, rows: list[dict], meta: dict) -> None:
     merged = {tuple(r[k] for k in KEY): r for r in load_rows(out)}
     for row in rows:
         merged[tuple(row[k] for k in KEY)] = row
-    order = {t: i for i, t in enumerate(operators.TASKS)}
     method_order = {m: i for i, m in enumerate(registry.METHODS)}
-    all_rows = sorted(merged.values(), key=lambda r: (r["dataset"], order.get(r["task"], 99),
+    all_rows = sorted(merged.values(), key=lambda r: (r["dataset"], task_order(r["task"]),
                                                        method_order.get(r["method"].split(":")[0], 99),
                                                        r["method"]))
     buffer = io.StringIO()
@@ -183,13 +195,12 @@ def bench(datasets: list[str], tasks: list[str], methods: list[str], n: int = 10
     lpips_model = load_lpips(lpips_path) if lpips_path else None
     if samples == 1 or samples < 0:
         raise InvdriftError(f"--samples must be 0 (off) or at least 2, got {samples}")
-    for task in tasks:
-        if task not in operators.TASKS:
-            raise InvdriftError(f"unknown task {task!r}: use one of {', '.join(operators.TASKS)}")
     for name in datasets:
         if name not in data.SHAPES:
             raise InvdriftError(f"unknown dataset {name!r}: use one of {', '.join(data.SHAPES)}")
-    pairs = [(t, m) for t in tasks for m in methods if t in registry.method_of(m).tasks]
+        for task in tasks:
+            operators.make(task, data.SHAPES[name])  # unknown tasks, keys and out-of-range values fail here
+    pairs = [(t, m) for t in tasks for m in methods if split_task(t)[0] in registry.method_of(m).tasks]
     if not pairs:
         raise InvdriftError(f"none of {', '.join(methods)} applies to {', '.join(tasks)}")
     threads = compute_threads(threads)
@@ -206,8 +217,9 @@ def bench(datasets: list[str], tasks: list[str], methods: list[str], n: int = 10
                 x_hat, elapsed = run_method(solver, batches, label, threads)
                 x_hat = x_hat.clamp(0, 1)
                 per_image = score(x_hat, batches)
-                row = {"dataset": name, "task": task, "method": method, "n": n, "offset": offset,
-                       "seed": seed}
+                op = batches[0].op
+                row = {"dataset": name, "task": op.name, "method": method, "n": n, "offset": offset,
+                       "seed": seed, "operator": op.spec}
                 row["psnr"], row["psnr_se"] = metrics.mean_and_se(per_image["psnr"])
                 for key in ("ssim", "mse", "consistency"):
                     row[key] = metrics.mean_and_se(per_image[key])[0]
@@ -219,6 +231,8 @@ def bench(datasets: list[str], tasks: list[str], methods: list[str], n: int = 10
                 row["checkpoint"] = solver.checkpoint
                 row["machine"] = machine
                 row["precision"] = solver.precision
+                if solver.trained_on is not None:
+                    row["in_training"] = "yes" if solver.trained_on(op) else "no"
                 if samples >= 2 and solver.draws is not None:
                     row |= posterior_metrics(solver, batches, samples, seed,
                                              f"{label} ×{samples} samples" if label else None)

@@ -8,11 +8,12 @@ from pathlib import Path
 
 from .checkpoint import default_checkpoints
 from .errors import InvdriftError
+from .specs import split_specs
 
 
 def _split(text: str, choices: tuple[str, ...]) -> list[str]:
-    """A comma list, with 'all' meaning every choice."""
-    items = [t.strip() for t in text.split(",") if t.strip()]
+    """A comma list of names, each with optional parameters (`deblur:std=2,sigma=0.1`); 'all' means every choice."""
+    items = split_specs(text)
     return list(choices) if items == ["all"] else items
 
 
@@ -241,7 +242,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "OUT/results.* (same dataset, task, method → replaced).")
     common(p)
     p.add_argument("--dataset", default="mnist", help="mnist, cifar10, fashion-mnist, comma list or all")
-    p.add_argument("--task", default="all", help="denoise, deblur, sr2, sr4, inpaint_box, inpaint_random, "
+    p.add_argument("--task", default="all", help="denoise, deblur, sr2, sr4, inpaint_box, inpaint_random "
+                                                 "(with optional parameters: deblur:std=2.0,sigma=0.1), "
                                                  "comma list or all")
     p.add_argument("--methods", default="classical",
                    help="comma list of methods or groups (classical, learned, drifting, diffusion, latent, all); "
@@ -299,7 +301,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "Writes OUT/NAME.png per input and OUT/metrics.csv (per image; PSNR and SSIM with "
                                    "--simulate). " + DEGRADATIONS)
     common(p)
-    p.add_argument("--task", required=True, choices=TASKS, help="the degradation")
+    p.add_argument("--task", required=True, metavar="TASK",
+                   help=f"the degradation: {', '.join(TASKS)}, with optional parameters, e.g. "
+                        "deblur:std=2.0,sigma=0.1 (PROTOCOL.md v2; the README's Degradations table)")
     p.add_argument("--in", dest="inputs", required=True, help="an image file or a folder of images (PNG, JPEG, .npy)")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--method", default="tikhonov", metavar="METHOD",
@@ -351,7 +355,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "after a warm-up), so their ratio is not disturbed by other work on the machine.")
     common(p)
     p.add_argument("--dataset", default="mnist", help="mnist, cifar10, fashion-mnist or an image folder")
-    p.add_argument("--task", default="denoise", choices=TASKS)
+    p.add_argument("--task", default="denoise", metavar="TASK",
+                   help=f"{', '.join(TASKS)}, with optional parameters (deblur:std=2.0,sigma=0.1)")
     p.add_argument("--methods", required=True,
                    help="comma list of restoration methods and/or gen:drift, gen:drift-latent, gen:ddpm, "
                         "gen:ddim50; METHOD@B times it on a batch of B instead of --n (for slow methods)")

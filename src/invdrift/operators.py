@@ -11,18 +11,14 @@ form (`to_spectral` = Vᵀ, `from_spectral` = V, `singular_values` = Σ, `spectr
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 import torch.nn.functional as F
 
 from .errors import InvdriftError
+from .operator_params import BLUR_SIZE, BLUR_STD, MISSING_PROBABILITY, SIGMAS, TASKS, full_spec, resolve, short_spec
 
-TASKS = ("denoise", "deblur", "sr2", "sr4", "inpaint_box", "inpaint_random")
-SIGMAS = {"denoise": 0.20, "deblur": 0.05, "sr2": 0.01, "sr4": 0.01,
-          "inpaint_box": 0.01, "inpaint_random": 0.01}
-BLUR_STD, BLUR_SIZE = 1.5, 9
-MISSING_PROBABILITY = 0.7
 
 
 def image_generator(seed: int, index: int) -> torch.Generator:
@@ -50,6 +46,17 @@ class Operator:
     task: str
     shape: tuple[int, int, int]
     sigma: float
+    params: dict = field(default_factory=dict)  # every operator parameter (operator_params), set by make()
+
+    @property
+    def spec(self) -> str:
+        """The full operator, every parameter included: 'deblur:sigma=0.05,size=9,std=1.5'."""
+        return full_spec(self.task, self.params or {"sigma": self.sigma})
+
+    @property
+    def name(self) -> str:
+        """The task with only its parameters that differ from v1 ('deblur', 'deblur:std=2')."""
+        return short_spec(self.task, self.params, self.shape) if self.params else self.task
 
     @property
     def y_shape(self) -> tuple[int, int, int]:
@@ -128,7 +135,7 @@ class Operator:
         bound = self
         if isinstance(self, RandomInpaint):
             _, h, w = self.shape
-            mask = (torch.rand(x.shape[0], 1, h, w, generator=generator) >= MISSING_PROBABILITY).float()
+            mask = (torch.rand(x.shape[0], 1, h, w, generator=generator) >= self.missing).float()
             bound = self.with_mask(mask)
         clean = bound.A(x)
         noise = torch.randn(clean.shape, generator=generator)
@@ -187,11 +194,13 @@ class Identity(Operator):
 class Blur(Operator):
     """Circular Gaussian blur per channel, applied in Fourier space (A and At exact)."""
 
+    std: float = BLUR_STD
+    size: int = BLUR_SIZE
     kernel_fft: torch.Tensor = field(init=False, repr=False)
 
     def __post_init__(self):
         _, h, w = self.shape
-        kernel = gaussian_kernel()
+        kernel = gaussian_kernel(self.size, self.std)
         padded = torch.zeros(h, w, dtype=torch.float64)
         k = kernel.shape[0]
         padded[:k, :k] = kernel
@@ -324,11 +333,11 @@ class Inpaint(Operator):
         return c * self.observed(c)
 
 
-def box_mask(shape: tuple[int, int, int]) -> torch.Tensor:
-    """Centred square hole of side H/2 (MNIST rows/cols 7–20, CIFAR 8–23)."""
+def box_mask(shape: tuple[int, int, int], side: int | None = None) -> torch.Tensor:
+    """Centred square hole, of side H/2 by default (MNIST rows/cols 7–20, CIFAR 8–23)."""
     _, h, w = shape
     mask = torch.ones(1, 1, h, w)
-    side = h // 2
+    side = h // 2 if side is None else side
     top, left = (h - side) // 2, (w - side) // 2
     mask[..., top:top + side, left:left + side] = 0
     return mask
@@ -336,7 +345,9 @@ def box_mask(shape: tuple[int, int, int]) -> torch.Tensor:
 
 @dataclass
 class RandomInpaint(Inpaint):
-    """Each pixel position missing with probability 0.7, drawn per test image."""
+    """Each pixel position missing with probability `missing` (0.7 in v1), drawn per test image."""
+
+    missing: float = MISSING_PROBABILITY
 
     def A(self, x):
         self._require_mask(x)
@@ -358,36 +369,35 @@ class RandomInpaint(Inpaint):
 
     def for_images(self, indices, seed: int = 0) -> "RandomInpaint":
         _, h, w = self.shape
-        masks = [(torch.rand(h, w, generator=image_generator(seed, i)) >= MISSING_PROBABILITY).float()
+        masks = [(torch.rand(h, w, generator=image_generator(seed, i)) >= self.missing).float()
                  for i in _as_list(indices)]
-        return RandomInpaint(self.task, self.shape, self.sigma, torch.stack(masks)[:, None])
+        return self.with_mask(torch.stack(masks)[:, None])
 
     def select(self, rows: slice) -> "RandomInpaint":
         return self if self.mask is None or self.mask.shape[0] == 1 else self.with_mask(self.mask[rows])
 
     def with_mask(self, mask: torch.Tensor) -> "RandomInpaint":
         """The operator with an explicit mask [N or 1, 1, H, W]."""
-        return RandomInpaint(self.task, self.shape, self.sigma, mask.float())
+        return replace(self, mask=mask.float())
 
 
-def make(task: str, shape: tuple[int, int, int] | torch.Size) -> Operator:
-    """The protocol operator for `task` on images of `shape` = (C, H, W)."""
+def make(spec: str, shape: tuple[int, int, int] | torch.Size) -> Operator:
+    """The protocol operator for a task, optionally with parameters (`deblur:std=2.0,sigma=0.1`), on
+    images of `shape` = (C, H, W)."""
     shape = tuple(int(s) for s in shape)
     if len(shape) != 3:
         raise InvdriftError(f"image shape must be (C, H, W), got {shape}")
-    if task not in TASKS:
-        raise InvdriftError(f"unknown task {task!r}: use one of {', '.join(TASKS)}")
-    sigma = SIGMAS[task]
+    task, params = resolve(spec, shape)
+    common = {"task": task, "shape": shape, "sigma": params["sigma"], "params": params}
     if task == "denoise":
-        return Identity(task, shape, sigma)
+        return Identity(**common)
     if task == "deblur":
-        return Blur(task, shape, sigma)
+        return Blur(**common, std=params["std"], size=params["size"])
     if task in ("sr2", "sr4"):
         factor = int(task[2])
         if shape[1] % factor or shape[2] % factor:
             raise InvdriftError(f"{task} needs H and W divisible by {factor}, got {shape}")
-        return BlockMean(task, shape, sigma, factor)
+        return BlockMean(**common, factor=factor)
     if task == "inpaint_box":
-        return Inpaint(task, shape, sigma, box_mask(shape))
-    return RandomInpaint(task, shape, sigma, None)
-
+        return Inpaint(**common, mask=box_mask(shape, params["size"]))
+    return RandomInpaint(**common, mask=None, missing=params["missing"])

@@ -170,16 +170,16 @@ def run_restore(source: Path, out: Path, task: str, method: str, dataset: str, c
     if samples > 1 and names[0] not in STOCHASTIC_RESTORERS:
         raise InvdriftError(f"--samples draws posterior samples of {' or '.join(STOCHASTIC_RESTORERS)}, "
                             f"not of {names[0]}")
-    if mask is not None and task != "inpaint_random":
-        raise InvdriftError(f"--mask applies only to inpaint_random (the {task} operator has no mask to give)")
     shape = data.SHAPES[dataset]
     op = operators.make(task, shape)
+    if mask is not None and op.task != "inpaint_random":
+        raise InvdriftError(f"--mask applies only to inpaint_random (the {op.task} operator has no mask to give)")
     applies = registry.method_of(names[0]).tasks
-    if task not in applies:
-        raise InvdriftError(f"{names[0]} does not apply to {task} (only {', '.join(applies)})")
+    if op.task not in applies:
+        raise InvdriftError(f"{names[0]} does not apply to {op.task} (only {', '.join(applies)})")
     files, pixels = read_inputs(source)
     out = out.resolve()
-    random_mask = simulate and task == "inpaint_random" and mask is None
+    random_mask = simulate and op.task == "inpaint_random" and mask is None
     planned = output_names(files, simulate, samples, random_mask)
     targets = [out / name for own in planned.values() for name in own] + [out / "metrics.csv"]
     inputs = {p.resolve() for p in files} | ({mask.resolve()} if mask else set())
@@ -198,7 +198,7 @@ def run_restore(source: Path, out: Path, task: str, method: str, dataset: str, c
     else:
         y = validate(pixels, op.y_shape, "measurements", MEASUREMENT_RANGE, labels, expected_clean=shape)
         bound = op
-        if task == "inpaint_random":
+        if op.task == "inpaint_random":
             if given_mask is None:
                 raise InvdriftError("inpaint_random needs --mask (an image, white = observed pixel)")
             bound = op.with_mask(given_mask)
@@ -213,7 +213,7 @@ def run_restore(source: Path, out: Path, task: str, method: str, dataset: str, c
             solver = registry.build(names[0], Context(dataset, data_root, checkpoints, seed), bound)
             weights = solver.checkpoint
             x_hat = solver(y, bound).clamp(0, 1)
-    print(f"restored {len(files)} image(s): {names[0]} on {dataset} ({task}, σ {op.sigma}), "
+    print(f"restored {len(files)} image(s): {names[0]} on {dataset} ({op.name}, σ {op.sigma}), "
           f"weights {weights or 'none (no trained model)'}" + (f", {samples} samples each" if samples > 1 else ""))
     out.mkdir(parents=True, exist_ok=True)
     written = []

@@ -29,6 +29,7 @@ class Solver:
     checkpoint: str = ""
     draws: DrawFn | None = None
     precision: str = "float32"  # of the network evaluations
+    trained_on: Callable[[Operator], bool] | None = None  # trained restorers: was this operator in training?
 
     def __call__(self, y: torch.Tensor, operator: Operator) -> torch.Tensor:
         operator.check_measurement(y)

@@ -25,6 +25,11 @@ def posterior_draws(model: torch.nn.Module, y: torch.Tensor, operator: Operator,
     return keep_observed(model.restore(y, operator, samples, generator), y, operator)
 
 
+def is_v1_operator(op: Operator) -> bool:
+    """The fixed-operator restorers were trained on the six v1 operators exactly."""
+    return op.name == op.task
+
+
 def build_restorer(kind: str, samples: int = 1):
     """Builder for a trained conditional restorer; with samples > 1 the estimate is their mean."""
     def build(ctx: Context, op: Operator) -> Solver:
@@ -37,7 +42,8 @@ def build_restorer(kind: str, samples: int = 1):
             return posterior_draws(model, y, operator, k, ctx.seed)
         name = kind if samples == 1 else f"{kind}-mean{samples}"
         sampler = draws if model.stochastic and samples == 1 else None
-        return Solver(name, solve, nfe=samples if model.stochastic else 1, checkpoint=label, draws=sampler)
+        return Solver(name, solve, nfe=samples if model.stochastic else 1, checkpoint=label, draws=sampler,
+                      trained_on=is_v1_operator)
     return build
 
 

@@ -7,6 +7,7 @@ from typing import Callable
 
 from ..errors import InvdriftError
 from ..operators import TASKS, Operator
+from ..specs import split_specs
 from . import classical, generative
 from .base import Context, Solver
 
@@ -113,7 +114,7 @@ def resolve(names: str) -> list[str]:
     """Expand a comma list of method names, with parameters (`ddrm:steps=50,eta=0.5,dps`) and groups
     (`classical`, `all`); reject unknown names and parameters."""
     out: list[str] = []
-    for name in _split_specs(names):
+    for name in split_specs(names):
         if name == "all":
             expanded = list(METHODS)
         elif name in GROUPS:
@@ -125,17 +126,6 @@ def resolve(names: str) -> list[str]:
     if not out:
         raise InvdriftError("no method given")
     return out
-
-
-def _split_specs(text: str) -> list[str]:
-    """Comma list → specs; a comma followed by `key=value` continues the previous method's parameters."""
-    specs: list[str] = []
-    for part in (p.strip() for p in text.split(",") if p.strip()):
-        if "=" in part and ":" not in part and specs:
-            specs[-1] += "," + part
-        else:
-            specs.append(part)
-    return specs
 
 
 def build(spec: str, ctx: Context, op: Operator) -> Solver:
