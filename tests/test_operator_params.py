@@ -32,7 +32,7 @@ def test_parameters_parse_into_the_operator():
     ("sr2:std=2", "unknown parameter 'std' for sr2"),
     ("deblur:std=wide", "std must be a number"),
     ("inpaint_box:size=3.5", "size must be a whole number"),
-    ("denoise:sigma=2", "sigma=2.0 is out of range"),
+    ("denoise:sigma=200", "sigma=200.0 is out of range"),
     ("denoise:sigma=-0.1", "out of range"),
     ("deblur:std=0", "std=0.0 is out of range"),
     ("deblur:size=8", "must be an odd value"),

@@ -119,3 +119,11 @@ def test_slow_methods_are_pictured_on_the_picked_images_only(tmp_path, data_root
     with_slow, _ = report.qualitative("mnist", "sr4", ["pinv"], x, ctx, tmp_path / "b", count=2, slow=["drift-opt"])
     assert calls == [("pinv", 12), ("pinv", 12), ("drift-opt", 4)]
     assert Image.open(with_slow).height > Image.open(quick).height
+
+
+def test_out_of_distribution_rows_sit_beside_the_models_own():
+    rows = [_row("sr4", "regression", 17.0), _row("sr4", "tikhonov", 14.0),
+            _row("sr4", "regression", 12.5) | {"dataset": "fashion-mnist"},
+            _row("sr4", "tikhonov", 13.0, n=100) | {"dataset": "fashion-mnist"}]
+    lines = report.beside(rows, "fashion-mnist", "mnist")
+    assert lines[2] == "| sr4 | regression | 12.50 / 10 | 17.00 / 10 | -4.50 |" and len(lines) == 5  # unequal n left out

@@ -208,7 +208,7 @@ def bench(datasets: list[str], tasks: list[str], methods: list[str], n: int = 10
     rows = []
     for name in datasets:
         x, _ = data.load_slice(name, "test", offset, n, data_root)
-        ctx = Context(name, data_root, Path(checkpoints), seed, bf16=bf16)
+        ctx = Context(data.models_dataset(name), data_root, Path(checkpoints), seed, bf16=bf16)
         for task in tasks:
             batches = measure_slice(x, offset, task, seed, batch_size)
             for method in [m for t, m in pairs if t == task]:
@@ -223,7 +223,7 @@ def bench(datasets: list[str], tasks: list[str], methods: list[str], n: int = 10
                 row["psnr"], row["psnr_se"] = metrics.mean_and_se(per_image["psnr"])
                 for key in ("ssim", "mse", "consistency"):
                     row[key] = metrics.mean_and_se(per_image[key])[0]
-                row["fd"] = fd_for(name, x_hat, x, ctx)
+                row["fd"] = fd_for(ctx.dataset, x_hat, x, ctx)
                 row["lpips"] = perceptual(x_hat, x, lpips_model)
                 row["nfe"] = solver.nfe
                 row["s_per_image"] = elapsed / n

@@ -26,6 +26,12 @@ from .fileio import atomic_path, sha256_file
 
 DATASETS = ("mnist", "cifar10", "fashion-mnist")
 SHAPES = {"mnist": (1, 28, 28), "cifar10": (3, 32, 32), "fashion-mnist": (1, 28, 28)}
+MODELS_OF = {"fashion-mnist": "mnist"}  # no weights of its own: restored by the MNIST models (out of distribution)
+
+
+def models_dataset(name: str) -> str:
+    """The dataset whose shipped weights and train split serve `name` (itself, or MNIST for Fashion-MNIST)."""
+    return MODELS_OF.get(name, name)
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer",
                    "dog", "frog", "horse", "ship", "truck")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")

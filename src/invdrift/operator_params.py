@@ -69,7 +69,7 @@ def resolve(spec: str, shape: tuple[int, int, int]) -> tuple[str, dict]:
     if task == "deblur" and "std" in given and "size" not in given:
         params["size"] = kernel_side(params["std"])
     side = min(shape[1], shape[2])
-    limits = {"sigma": (0.0, 1.0), "std": (0.1, side / 2), "missing": (0.0, 0.99),
+    limits = {"sigma": (0.0, 100.0), "std": (0.1, side / 2), "missing": (0.0, 0.99),
               "size": (1, side) if task == "deblur" else (1, side - 1)}
     for key, value in params.items():
         low, high = limits[key]

@@ -103,3 +103,44 @@ def nfe_ladder(rows: list[dict], y_key: str, path: Path, title: str, y_label: st
     out = _save(fig, path)
     plt.close(fig)
     return out
+
+
+def parameter_lines(groups: dict[tuple[str, str], list[dict]], v1: dict[tuple[str, str], float], path: Path,
+                    title: str) -> Path | None:
+    """One panel per (task, moved parameter): PSNR against the parameter, one line per method; a dotted
+    vertical line at the v1 value; rows on fewer than 1000 images hollow."""
+    if not groups:
+        return None
+    plt = _figure()
+    methods = list(dict.fromkeys(m["method"] for members in groups.values() for m in members))
+    palette = plt.get_cmap("tab20")
+    colour = {m: palette(i % 20) for i, m in enumerate(methods)}
+    keys = sorted(groups)
+    cols = min(3, len(keys))
+    nrows = (len(keys) + cols - 1) // cols
+    fig, axes = plt.subplots(nrows, cols, figsize=(4.6 * cols, 3.6 * nrows), squeeze=False)
+    for ax, key in zip(axes.flat, keys):
+        for method in methods:
+            line = sorted((m for m in groups[key] if m["method"] == method), key=lambda m: m["value"])
+            if not line:
+                continue
+            ax.plot([m["value"] for m in line], [m["psnr"] for m in line], color=colour[method], lw=1.2,
+                    label=method)
+            for m in line:
+                full = m.get("n", 1000) >= 1000
+                ax.scatter(m["value"], m["psnr"], s=20, color=colour[method] if full else "none",
+                           edgecolors=colour[method], zorder=3)
+        ax.axvline(v1[key], color="grey", ls=":", lw=1)
+        ax.set_title(f"{key[0]}: {key[1]} moved (dotted: v1)", fontsize=9)
+        ax.set_xlabel(key[1], fontsize=8)
+        ax.set_ylabel("PSNR (dB)", fontsize=8)
+        ax.grid(alpha=0.3)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    for ax in list(axes.flat)[len(keys):]:
+        ax.axis("off")
+    fig.legend(handles, labels, loc="lower center", ncol=min(6, len(labels)), fontsize=7, frameon=False)
+    fig.suptitle(title + " (hollow: fewer than 1000 test images)", fontsize=10)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    out = _save(fig, path)
+    plt.close(fig)
+    return out

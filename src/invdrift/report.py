@@ -9,13 +9,14 @@ from pathlib import Path
 
 import torch
 
-from . import bench, data, latent_report, metrics, operators
-from .checkpoint import default_checkpoints
+from . import bench, data, latent_report, metrics, operators, robustness
+from .checkpoint import default_checkpoints, read_config
 from .errors import InvdriftError
 from .fileio import write_text_atomic
 from .figures import labelled_grid, save_png
 from .models import load_trained, weights_path
 from .plots import nfe_ladder, scatter_by_task
+from .priors.ddpm import Schedule
 from .sampling import generate
 from .solvers import registry
 from .solvers.base import Context
@@ -109,6 +110,19 @@ def _table(rows: list[dict], dataset: str) -> str:
     return "\n".join(lines)
 
 
+def beside(rows: list[dict], dataset: str, reference: str) -> list[str]:
+    """PSNR / fd of every method on `dataset` next to the same method and task on `reference` (equal n only)."""
+    cell = {(r["dataset"], r["task"], r["method"]): r for r in rows}
+    lines = [f"| task | method | {dataset} | {reference} | difference (dB) |", "|---|---|---|---|---|"]
+    for r in (r for r in rows if r["dataset"] == dataset):
+        other = cell.get((reference, r["task"], r["method"]))
+        if other is None or other["n"] != r["n"]:
+            continue
+        lines.append(f"| {r['task']} | {r['method']} | {r['psnr']:.2f} / {bench._fmt(r.get('fd'))} | "
+                     f"{other['psnr']:.2f} / {bench._fmt(other.get('fd'))} | {r['psnr'] - other['psnr']:+.2f} |")
+    return lines + ["", f"PSNR dB / fd on the same test indices and n; fd uses the {reference} classifier for both."]
+
+
 def _best_by_task(rows: list[dict], dataset: str) -> list[str]:
     lines = []
     for task in operators.TASKS:
@@ -117,6 +131,15 @@ def _best_by_task(rows: list[dict], dataset: str) -> list[str]:
             best = max(cand, key=lambda r: r["psnr"])
             lines.append(f"- {task}: best PSNR {best['psnr']:.2f} dB by `{best['method']}` (n = {best['n']})")
     return lines
+
+
+def ddpm_schedule(dataset: str, checkpoints: Path) -> Schedule | None:
+    """The noise schedule of the shipped DDPM (from its JSON config), or None without one."""
+    path = weights_path("ddpm", dataset, checkpoints)
+    if not path.is_file():
+        return None
+    config = read_config(path)
+    return Schedule.linear(config["T"], config["beta_start"], config["beta_end"])
 
 
 NFE_BUDGETS = (("0", 0, 0), ("1", 1, 1), ("2–30", 2, 30), ("31–300", 31, 300), ("over 300", 301, 10 ** 9))
@@ -155,10 +178,14 @@ def write_report(out: Path, results: Path, data_root=None, checkpoints: Path | N
     md = ["# invdrift report", "", "Protocol v1 (PROTOCOL.md). Machine: " + "; ".join(machine), "",
           "Rows with n < 1000 use the first n test images (slow methods). fd is estimated from the n restored "
           "and n clean images, so it is biased upwards for small n: compare fd only between rows of the same n.", ""]
+    all_rows, rows = rows, [r for r in rows if r["task"] in operators.TASKS]  # v1 operators; moved ones below
     for dataset in dict.fromkeys(r["dataset"] for r in rows):
-        ctx = Context(dataset, data_root, Path(checkpoints or default_checkpoints()))
+        ctx = Context(data.models_dataset(dataset), data_root, Path(checkpoints or default_checkpoints()))
         ds_rows = [r for r in rows if r["dataset"] == dataset]
         md += [f"## {dataset}", "", _table(rows, dataset), ""] + _best_by_task(rows, dataset) + [""]
+        if ctx.dataset != dataset:
+            md += [f"### Out of distribution: {dataset} test images through the {ctx.dataset} models", ""]
+            md += beside(rows, dataset, ctx.dataset) + [""]
         speed = scatter_by_task(ds_rows, "images_per_s", "psnr", out / f"speed-{dataset}.png",
                                 f"{dataset}: speed vs quality", True, "images/s (log)", "PSNR (dB)")
         pd = scatter_by_task(ds_rows, "fd", "psnr", out / f"perception-{dataset}.png",
@@ -183,6 +210,10 @@ def write_report(out: Path, results: Path, data_root=None, checkpoints: Path | N
             post = posterior_grid(dataset, task, x, ctx, out)
             if post:
                 md += [f"![posterior {task}]({post.name})", ""]
+        md += robustness.section(all_rows, dataset, data.SHAPES[dataset], ddpm_schedule(ctx.dataset, ctx.checkpoints),
+                                 out)
+        if ctx.dataset != dataset:
+            continue  # the models' own section shows their samples and the pixel-vs-latent comparison
         sample_grids = unconditional(dataset, ctx, out)
         md += latent_report.section(rows, dataset, ctx.checkpoints, out)
         for path in sample_grids:
