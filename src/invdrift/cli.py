@@ -142,10 +142,16 @@ def cmd_restore(args: argparse.Namespace) -> None:
 def cmd_report(args: argparse.Namespace) -> None:
     from .report import update_readme, write_report
 
-    path = write_report(Path(args.out), Path(args.results), args.data_root, args.checkpoints, quick=args.quick)
+    path = write_report(Path(args.out), Path(args.results), args.data_root, args.checkpoints, quick=args.quick,
+                        vector=bool(args.latex))
     if args.readme:
         update_readme(Path(args.readme), path, Path(args.results))
     print(f"report: {path} and {path.with_suffix('.html')}")
+    if args.latex:
+        from .paper import write_bundle
+
+        main = write_bundle(Path(args.latex), path.parent, Path(args.results), args.standard_errors)
+        print(f"LaTeX bundle: {main} (build main.pdf with `make -C {args.latex}`; needs pdflatex and bibtex)")
 
 
 def cmd_tune(args: argparse.Namespace) -> None:
@@ -333,6 +339,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="leave the slow methods (DPS, ScoreALD, SDEdit, drift-opt) out of the qualitative grids "
                         "(by default they are run on the 8 pictured images only)")
     p.add_argument("--checkpoints", default=None, help="folder of shipped weights")
+    p.add_argument("--latex", default=None, metavar="DIR",
+                   help="also write the paper bundle to DIR: one booktabs .tex per table, plots as PDF, main.tex "
+                        "(two-column article), refs.bib and a Makefile for pdflatex")
+    p.add_argument("--standard-errors", action="store_true", help="with --latex: PSNR ± standard error in the tables")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("tune", help="tune the DDPM solvers' settings on TRAIN images (grid search, per task)",

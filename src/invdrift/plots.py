@@ -17,8 +17,10 @@ def _figure():
 
 
 def _save(fig, path: Path) -> Path:
+    """Write the figure in the format its suffix names: .png (raster) or .pdf (vector)."""
+    fmt = path.suffix.lstrip(".").lower()
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+        fig.savefig(tmp, format=fmt, dpi=110 if fmt == "png" else None, bbox_inches="tight")
     return path
 
 

@@ -165,15 +165,24 @@ def best_by_budget(rows: list[dict], dataset: str) -> list[str]:
 
 
 def write_report(out: Path, results: Path, data_root=None, checkpoints: Path | None = None,
-                 n_grid: int = 64, quick: bool = False) -> Path:
+                 n_grid: int = 64, quick: bool = False, vector: bool = False) -> Path:
     """Build the report from results/results.json and the shipped weights.
 
-    With `quick`, the qualitative grids leave out the slow methods (more than QUICK_NFE evaluations).
+    With `quick`, the qualitative grids leave out the slow methods (more than QUICK_NFE evaluations);
+    with `vector`, every plot is also written as PDF beside its PNG.
     """
     rows = bench.load_rows(results)
     if not rows:
         raise InvdriftError(f"no results in {results}: run `invdrift bench … --out {results}` first")
     out.mkdir(parents=True, exist_ok=True)
+
+    def plot(draw, *args):
+        """A plot as PNG, and as vector PDF beside it when `vector` (for the LaTeX bundle)."""
+        args = list(args)
+        index = next(i for i, a in enumerate(args) if isinstance(a, Path))
+        if vector:
+            draw(*args[:index], args[index].with_suffix(".pdf"), *args[index + 1:])
+        return draw(*args)
     machine = sorted({r.get("machine", "") for r in rows})
     md = ["# invdrift report", "", "Protocol v1 (PROTOCOL.md). Machine: " + "; ".join(machine), "",
           "Rows with n < 1000 use the first n test images (slow methods). fd is estimated from the n restored "
@@ -186,15 +195,14 @@ def write_report(out: Path, results: Path, data_root=None, checkpoints: Path | N
         if ctx.dataset != dataset:
             md += [f"### Out of distribution: {dataset} test images through the {ctx.dataset} models", ""]
             md += beside(rows, dataset, ctx.dataset) + [""]
-        speed = scatter_by_task(ds_rows, "images_per_s", "psnr", out / f"speed-{dataset}.png",
-                                f"{dataset}: speed vs quality", True, "images/s (log)", "PSNR (dB)")
-        pd = scatter_by_task(ds_rows, "fd", "psnr", out / f"perception-{dataset}.png",
-                             f"{dataset}: perception (fd, lower is better) vs distortion (PSNR)", False,
-                             "fd", "PSNR (dB)")
-        ladder = nfe_ladder(ds_rows, "psnr", out / f"nfe-{dataset}.png", f"{dataset}: PSNR against network "
-                            "evaluations", "PSNR (dB)")
-        ladder_fd = nfe_ladder(ds_rows, "fd", out / f"nfe-fd-{dataset}.png", f"{dataset}: fd (lower is better) "
-                               "against network evaluations", "fd")
+        speed = plot(scatter_by_task, ds_rows, "images_per_s", "psnr", out / f"speed-{dataset}.png",
+                     f"{dataset}: speed vs quality", True, "images/s (log)", "PSNR (dB)")
+        pd = plot(scatter_by_task, ds_rows, "fd", "psnr", out / f"perception-{dataset}.png",
+                  f"{dataset}: perception (fd, lower is better) vs distortion (PSNR)", False, "fd", "PSNR (dB)")
+        ladder = plot(nfe_ladder, ds_rows, "psnr", out / f"nfe-{dataset}.png",
+                      f"{dataset}: PSNR against network evaluations", "PSNR (dB)")
+        ladder_fd = plot(nfe_ladder, ds_rows, "fd", out / f"nfe-fd-{dataset}.png",
+                         f"{dataset}: fd (lower is better) against network evaluations", "fd")
         for path, caption in ((speed, "Speed vs quality"), (pd, "Perception vs distortion"),
                               (ladder, "Quality against network evaluations"),
                               (ladder_fd, "Realism against network evaluations")):
@@ -211,7 +219,7 @@ def write_report(out: Path, results: Path, data_root=None, checkpoints: Path | N
             if post:
                 md += [f"![posterior {task}]({post.name})", ""]
         md += robustness.section(all_rows, dataset, data.SHAPES[dataset], ddpm_schedule(ctx.dataset, ctx.checkpoints),
-                                 out)
+                                 out, vector)
         if ctx.dataset != dataset:
             continue  # the models' own section shows their samples and the pixel-vs-latent comparison
         sample_grids = unconditional(dataset, ctx, out)

@@ -128,15 +128,19 @@ def denoising_table(rows: list[dict], dataset: str, schedule: Schedule) -> list[
 
 
 def section(rows: list[dict], dataset: str, shape: tuple[int, int, int], schedule: Schedule | None,
-            out: Path) -> list[str]:
-    """The report's robustness section for one dataset (empty without rows of moved operators)."""
+            out: Path, vector: bool = False) -> list[str]:
+    """The report's robustness section for one dataset (empty without rows of moved operators); with
+    `vector` the plot is also written as PDF."""
     from .plots import parameter_lines
 
     groups = families(rows, dataset, shape)
     md: list[str] = []
     if groups:
         v1 = {key: defaults(key[0], shape)[key[1]] for key in groups}
-        plot = parameter_lines(groups, v1, out / f"robustness-{dataset}.png", f"{dataset}: PSNR as the operator moves")
+        title = f"{dataset}: PSNR as the operator moves"
+        if vector:
+            parameter_lines(groups, v1, out / f"robustness-{dataset}.pdf", title)
+        plot = parameter_lines(groups, v1, out / f"robustness-{dataset}.png", title)
         md += ["### Robustness to the operator", "",
                "Each panel moves one parameter of one task away from v1 (PROTOCOL.md v2); the plug-and-play "
                "methods are given the true operator, the trained restorers were trained on v1 only.", ""]
