@@ -25,7 +25,8 @@ def _restorer(stochastic: bool) -> Callable[[dict], torch.nn.Module]:
     def build(config: dict) -> torch.nn.Module:
         from .nets.restorer import Restorer
 
-        return Restorer(config["channels"], config["width"], stochastic=stochastic)
+        return Restorer(config["channels"], config["width"], stochastic=stochastic,
+                        conditioning=config.get("conditioning", "task"))
     return build
 
 
@@ -57,6 +58,7 @@ def _latent_restorer(config: dict) -> torch.nn.Module:
 
 ARCHITECTURES: dict[str, Callable[[dict], torch.nn.Module]] = {
     "classifier": _classifier, "drift": _generator, "drift-cond": _restorer(True), "regression": _restorer(False),
+    "drift-cond-family": _restorer(True), "regression-family": _restorer(False),
     "ddpm": _denoiser, "autoencoder": _autoencoder, "drift-latent": _latent_generator,
     "drift-cond-latent": _latent_restorer}
 

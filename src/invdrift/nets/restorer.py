@@ -1,4 +1,4 @@
-"""Conditional restorer x̂ = A†y + U-Net(ε, A†y, mask, task): one network evaluation per sample."""
+"""Conditional restorer x̂ = A†y + U-Net(ε, conditioning channels): one network evaluation per sample."""
 
 from __future__ import annotations
 
@@ -16,11 +16,12 @@ class Restorer(nn.Module):
     `stochastic=False` (the regression baseline) feeds zeros instead of noise: same architecture.
     """
 
-    def __init__(self, channels: int = 1, width: int = 32, stochastic: bool = True):
+    def __init__(self, channels: int = 1, width: int = 32, stochastic: bool = True, conditioning: str = "task"):
         super().__init__()
         self.channels = channels
         self.stochastic = stochastic
-        self.net = UNet(condition_channels(channels) + channels, channels, width)
+        self.conditioning = conditioning  # conditioning.CONDITIONINGS
+        self.net = UNet(condition_channels(channels, conditioning) + channels, channels, width)
 
     def forward(self, noise: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         if not self.stochastic:
@@ -31,7 +32,7 @@ class Restorer(nn.Module):
     def restore(self, y: torch.Tensor, op: Operator, samples: int = 1,
                 generator: torch.Generator | None = None) -> torch.Tensor:
         """Posterior samples [samples, N, C, H, W] for measurements y."""
-        cond = condition(y, op)
+        cond = condition(y, op, self.conditioning)
         n, _, h, w = cond.shape
         outs = []
         for _ in range(samples):

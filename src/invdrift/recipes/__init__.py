@@ -9,8 +9,8 @@ from .ddpm import DDPMRecipe
 from .drift import DriftRecipe
 from .drift_cond_latent import DriftCondLatentRecipe
 from .drift_latent import DriftLatentRecipe
-from .restorer import DriftCondRecipe, RegressionRecipe
+from .restorer import DriftCondFamilyRecipe, DriftCondRecipe, RegressionFamilyRecipe, RegressionRecipe
 
 RECIPES: dict[str, Recipe] = {r.kind: r for r in (
     ClassifierRecipe(), DriftRecipe(), DriftCondRecipe(), RegressionRecipe(), DDPMRecipe(), AutoencoderRecipe(),
-    DriftLatentRecipe(), DriftCondLatentRecipe())}
+    DriftLatentRecipe(), DriftCondLatentRecipe(), DriftCondFamilyRecipe(), RegressionFamilyRecipe())}

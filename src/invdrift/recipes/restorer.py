@@ -8,6 +8,7 @@ import torch
 from .. import data, operators
 from ..conditioning import condition
 from ..errors import InvdriftError
+from ..operator_family import random_operator
 from ..priors.drifting import drift_loss
 from ..priors.posterior_losses import energy_score_loss, grouped_drift_loss
 from .base import Recipe, local_batch, sample_batch
@@ -15,14 +16,17 @@ from .drift import FeatureRecipe
 
 
 def training_pairs(env: dict, batch: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, operators.Operator]:
-    """A batch of clean train images, one task drawn for the batch, and the conditioning channels."""
+    """A batch of clean train images, one operator drawn for the batch (one of `tasks`, or with
+    `operators: family` one of the operator family), and the conditioning channels."""
     config = env["config"]
     x, _ = sample_batch(env, batch, generator)
-    tasks = config["tasks"]
-    task = tasks[int(torch.randint(len(tasks), (1,), generator=generator))]
-    op = operators.make(task, x.shape[1:])
+    if config.get("operators", "v1") == "family":
+        op = random_operator(len(x), tuple(x.shape[1:]), generator)
+    else:
+        tasks = config["tasks"]
+        op = operators.make(tasks[int(torch.randint(len(tasks), (1,), generator=generator))], x.shape[1:])
     y, bound = op.sample_measurement(x, generator)
-    return x, condition(y, bound), bound
+    return x, condition(y, bound, config.get("conditioning", "task")), bound
 
 
 def _restorer_defaults(dataset: str) -> dict:
@@ -33,6 +37,7 @@ def _restorer_defaults(dataset: str) -> dict:
 
 
 LOSSES = ("joint", "drift-group", "energy")
+FAMILY = {"operators": "family", "conditioning": "operator"}  # the family-trained twins' settings
 
 
 class DriftCondRecipe(FeatureRecipe):
@@ -120,3 +125,21 @@ class RegressionRecipe(Recipe):
         x_hat = model(torch.zeros_like(x), cond)
         loss = (x_hat - x).pow(2).mean()
         return loss, {"task": op.task}
+
+
+class DriftCondFamilyRecipe(DriftCondRecipe):
+    """`drift-cond` trained on the operator family (operator_family.py), conditioned without a task code."""
+
+    kind = "drift-cond-family"
+
+    def defaults(self, dataset: str) -> dict:
+        return super().defaults(dataset) | FAMILY
+
+
+class RegressionFamilyRecipe(RegressionRecipe):
+    """`regression` on the operator family: the same network and budget as drift-cond-family."""
+
+    kind = "regression-family"
+
+    def defaults(self, dataset: str) -> dict:
+        return super().defaults(dataset) | FAMILY

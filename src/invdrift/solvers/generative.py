@@ -8,13 +8,14 @@ import torch
 
 from ..conditioning import keep_observed
 from ..models import load_ddpm, load_trained
+from ..operator_family import in_family
 from ..operators import Operator
 from ..precision import precision_name
 from .base import Context, Solver, reseeded_draws
 from .latent_opt import LatentOptimiser
 
 
-STOCHASTIC_RESTORERS = ("drift-cond", "drift-cond-latent")  # methods that draw posterior samples
+STOCHASTIC_RESTORERS = ("drift-cond", "drift-cond-latent", "drift-cond-family")  # methods that draw posterior samples
 
 
 def posterior_draws(model: torch.nn.Module, y: torch.Tensor, operator: Operator, samples: int,
@@ -43,7 +44,7 @@ def build_restorer(kind: str, samples: int = 1):
         name = kind if samples == 1 else f"{kind}-mean{samples}"
         sampler = draws if model.stochastic and samples == 1 else None
         return Solver(name, solve, nfe=samples if model.stochastic else 1, checkpoint=label, draws=sampler,
-                      trained_on=is_v1_operator)
+                      trained_on=in_family if kind.endswith("-family") else is_v1_operator)
     return build
 
 

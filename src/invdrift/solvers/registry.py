@@ -48,6 +48,12 @@ register(Method("drift-cond", generative.build_restorer("drift-cond"), group="dr
                 weights=("drift-cond-{dataset}.safetensors",)))
 register(Method("drift-cond-mean8", generative.build_restorer("drift-cond", samples=8), group="drifting",
                 weights=("drift-cond-{dataset}.safetensors",)))
+register(Method("regression-family", generative.build_restorer("regression-family"), group="family",
+                weights=("regression-family-{dataset}.safetensors",)))
+register(Method("drift-cond-family", generative.build_restorer("drift-cond-family"), group="family",
+                weights=("drift-cond-family-{dataset}.safetensors",)))
+register(Method("drift-cond-family-mean8", generative.build_restorer("drift-cond-family", samples=8), group="family",
+                weights=("drift-cond-family-{dataset}.safetensors",)))
 register(Method("tweedie", generative.build_tweedie, ("denoise",), group="diffusion",
                 weights=("ddpm-{dataset}.safetensors",), demo=False))
 def flag(text: str) -> int:
@@ -78,7 +84,8 @@ GROUPS = {"classical": ("pinv", "bicubic", "wiener", "tikhonov"),
           "learned": ("regression",),
           "drifting": ("drift-cond", "drift-cond-mean8", "drift-opt"),
           "diffusion": ("tweedie", "sdedit", "scoreald", "dps", "ddrm", "diffpir"),
-          "latent": ("drift-cond-latent", "drift-cond-latent-mean8", "drift-opt-latent")}
+          "latent": ("drift-cond-latent", "drift-cond-latent-mean8", "drift-opt-latent"),
+          "family": ("regression-family", "drift-cond-family", "drift-cond-family-mean8")}
 
 
 def split_method(spec: str) -> tuple[str, dict]:

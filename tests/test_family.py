@@ -1,0 +1,68 @@
+"""The operator family and the restorers trained on it: draws, membership, task-free conditioning."""
+
+import torch
+
+from invdrift import operators
+from invdrift.conditioning import condition, condition_channels, regularised_inverse
+from invdrift.operator_family import in_family, random_operator
+
+MNIST = (1, 28, 28)
+
+
+def test_draws_are_seeded_and_inside_the_family():
+    first = [random_operator(4, MNIST, torch.Generator().manual_seed(s)).spec for s in range(30)]
+    again = [random_operator(4, MNIST, torch.Generator().manual_seed(s)).spec for s in range(30)]
+    assert first == again and len(set(first)) == 30
+    kinds = set()
+    for s in range(60):
+        op = random_operator(4, MNIST, torch.Generator().manual_seed(s))
+        kinds.add(op.task)
+        assert 0.005 <= op.sigma <= 0.3
+        if op.task == "inpaint_box":
+            holes = (op.mask == 0).flatten(1).sum(1)
+            assert op.mask.shape == (4, 1, 28, 28) and (holes >= 9).all() and (holes <= 196).all()
+        else:
+            assert in_family(op)
+    assert kinds == set(operators.TASKS)
+
+
+def test_membership_of_named_operators():
+    inside = ["deblur:std=2.2,sigma=0.07", "sr4:sigma=0.2", "inpaint_random:missing=0.9", "inpaint_box:size=10",
+              "denoise:sigma=0.01", "deblur"]
+    outside = ["deblur:std=3.5", "denoise:sigma=0.5", "inpaint_random:missing=0.2", "inpaint_box:size=20",
+               "deblur:std=2,size=9"]
+    assert all(in_family(operators.make(s, MNIST)) for s in inside)
+    assert not any(in_family(operators.make(s, MNIST)) for s in outside)
+
+
+def test_operator_conditioning_names_no_task():
+    x = torch.rand(3, *MNIST)
+    for spec in ("denoise", "deblur:std=2"):
+        op = operators.make(spec, MNIST)
+        y = op.measure(x, [0, 1, 2])
+        cond = condition(y, op, "operator")
+        assert cond.shape == (3, condition_channels(1, "operator"), 28, 28)
+        assert torch.allclose(cond[:, 3], torch.full((3, 28, 28), op.sigma))
+    denoise = operators.make("denoise", MNIST)
+    y = denoise.measure(x, [0, 1, 2])
+    rho = 0.2 ** 2 / 0.1  # σ²/s²: shrinkage towards the prior mean 0.5
+    assert torch.allclose(regularised_inverse(y, denoise), ((y + rho * 0.5) / (1 + rho)).float(), atol=1e-6)
+    # the same y under two blurs gives different conditioning: the operator is visible to the network
+    narrow, wide = operators.make("deblur:std=1", MNIST), operators.make("deblur:std=2.5", MNIST)
+    y = narrow.measure(x, [0, 1, 2])
+    assert not torch.allclose(condition(y, narrow, "operator"), condition(y, wide, "operator"))
+
+
+def test_a_family_restorer_trains_and_says_what_it_was_trained_on(tmp_path, data_root):
+    from invdrift import train
+    from invdrift.solvers import registry
+    from invdrift.solvers.base import Context
+
+    overrides = {"width": 8, "batch_size": 8, "steps": 2, "train_limit": 64, "warmup": 1}
+    train.train("regression-family", "mnist", overrides, tmp_path / "run", tmp_path, data_root, progress=False)
+    ctx = Context("mnist", data_root, tmp_path)
+    for spec, inside in (("deblur:std=2.2,sigma=0.07", True), ("deblur:std=3.5", False)):
+        op = operators.make(spec, MNIST)
+        solver = registry.build("regression-family", ctx, op)
+        y = op.measure(torch.rand(2, *MNIST), [0, 1])
+        assert solver(y, op).shape == (2, *MNIST) and solver.trained_on(op) is inside
