@@ -44,7 +44,7 @@ class Grid:
 
 
 GRIDS = {"sdedit": Grid("t_start", (10, 25, 50, 100, 200, 400)),
-         "scoreald": Grid("weight", (0.03, 0.1, 0.3, 1.0, 1.5, 2.0)),
+         "scoreald": Grid("weight", (0.03, 0.1, 0.3, 1.0, 1.5, 2.0, 3.0, 5.0)),
          "dps": Grid("zeta", (0.01, 0.03, 0.1, 0.3, 1.0, 3.0), ({"clamp": 0}, {"clamp": 1})),
          "ddrm": Grid("eta", (0.5, 0.7, 0.85, 1.0)),
          "diffpir": Grid("lam", (0.1, 0.3, 1.0, 3.0, 7.0, 20.0))}
