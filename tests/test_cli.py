@@ -206,3 +206,17 @@ def test_progress_helper_shows_a_bar_on_a_terminal(monkeypatch):
     monkeypatch.setattr(sys, "stderr", screen)
     assert list(progress(range(3), "work")) == [0, 1, 2]
     assert "work" in screen.getvalue()
+
+
+def test_a_group_skips_methods_whose_weights_are_not_shipped(capsys, tmp_path, data_root):
+    out = tmp_path / "res"
+    code, stdout, _ = run_cli(["bench", "--dataset", "cifar10", "--task", "sr4", "--methods", "pinv,family",
+                               "--n", "4", "--out", str(out), "--data-root", str(data_root),
+                               "--checkpoints", str(tmp_path / "empty")], capsys)
+    assert code == 0 and "drift-cond-family: skipped, no drift-cond-family-cifar10.safetensors" in stdout
+    rows = json.loads((out / "results.json").read_text())["rows"]
+    assert [r["method"] for r in rows] == ["pinv"]
+    code, _, err = run_cli(["bench", "--dataset", "cifar10", "--task", "sr4", "--methods", "drift-cond-family",
+                            "--n", "4", "--out", str(tmp_path / "named"), "--data-root", str(data_root),
+                            "--checkpoints", str(tmp_path / "empty")], capsys)
+    assert code == 2 and "drift-cond-family-cifar10.safetensors" in err  # named explicitly: a clear error

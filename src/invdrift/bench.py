@@ -181,13 +181,16 @@ def perceptual(x_hat: torch.Tensor, x: torch.Tensor, model) -> float | None:
 def bench(datasets: list[str], tasks: list[str], methods: list[str], n: int = 1000, offset: int = 0,
           seed: int = 0, out: Path = Path("results"), data_root=None, batch_size: int = 256,
           checkpoints: Path = Path("checkpoints"), progress: bool = True, lpips_weights=None,
-          threads: int | None = None, samples: int = 0, bf16: bool = False) -> list[dict]:
+          threads: int | None = None, samples: int = 0, bf16: bool = False,
+          skip_missing: bool = False) -> list[dict]:
     """Run the protocol and write the results; returns the new rows.
 
     With `samples` K ≥ 2, methods that sample a posterior also get the posterior columns from K draws.
 
     Timings use all cores (the protocol's rule) unless `threads` asks for fewer; the row's machine says so.
     With `bf16` the DDPM methods evaluate their network in bfloat16; each row records its `precision`.
+    With `skip_missing` (methods named through a group), a method whose weights are not shipped for a
+    dataset is skipped with a note instead of stopping the run.
     """
     from .lpips import load_lpips, weights_file
 
@@ -212,6 +215,11 @@ def bench(datasets: list[str], tasks: list[str], methods: list[str], n: int = 10
         for task in tasks:
             batches = measure_slice(x, offset, task, seed, batch_size)
             for method in [m for t, m in pairs if t == task]:
+                missing = [f for f in registry.method_of(method).needs(ctx.dataset)
+                           if not (Path(checkpoints) / f).is_file()]
+                if missing and skip_missing:
+                    print(f"{name} {task} {method}: skipped, no {', '.join(missing)} in {checkpoints}", flush=True)
+                    continue
                 solver = registry.build(method, ctx, batches[0].op)
                 label = f"{name} {task} {method}" if progress else None
                 x_hat, elapsed = run_method(solver, batches, label, threads)

@@ -22,12 +22,13 @@ def cmd_bench(args: argparse.Namespace) -> None:
     from .solvers import registry
 
     methods = registry.resolve(args.methods)
+    grouped = any(spec in (*registry.GROUPS, "all") for spec in split_specs(args.methods))  # skip unshipped ones
     rows = bench.bench(_split(args.dataset, ("mnist", "cifar10")),
                        _split(args.task, operators.TASKS), methods, n=args.n,
                        offset=args.offset, seed=args.seed, out=Path(args.out), data_root=args.data_root,
                        batch_size=args.batch_size, checkpoints=Path(args.checkpoints or default_checkpoints()),
                        lpips_weights=args.lpips_weights, threads=args.threads, samples=args.samples,
-                       bf16=args.bf16)
+                       bf16=args.bf16, skip_missing=grouped)
     print(f"{len(rows)} rows written to {Path(args.out) / 'results.md'} (also .csv, .json)")
 
 
@@ -252,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                  "(with optional parameters: deblur:std=2.0,sigma=0.1), "
                                                  "comma list or all")
     p.add_argument("--methods", default="classical",
-                   help="comma list of methods or groups (classical, learned, drifting, diffusion, latent, all); "
+                   help="comma list of methods or groups (classical, learned, drifting, diffusion, latent, family, all); "
                         "method parameters after a colon, e.g. dps,ddrm:steps=50,eta=0.5,diffpir:steps=100")
     p.add_argument("--n", type=int, default=1000, help="number of test images (default 1000)")
     p.add_argument("--offset", type=int, default=0, help="first test image (default 0)")
