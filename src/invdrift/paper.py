@@ -120,6 +120,15 @@ def _protocol(rows: list[dict]) -> str:
     return (f"test images {offsets[0]}--{offsets[0] + largest - 1}{fewer}; seed {', '.join(map(str, seeds))}")
 
 
+def _summary(rows: list[dict], dataset: str) -> str:
+    """The protocol of a dataset's rows in one caption sentence (operators, slice, seed)."""
+    mine = [r for r in rows if r["dataset"] == dataset]
+    if not mine:
+        return ""
+    return (f"Protocol: {escape(dataset)}, v1 operators unless a task names parameters (e.g. "
+            r"\texttt{deblur:std=2}), " + _protocol(mine) + ".")
+
+
 def results_table(rows: list[dict], dataset: str, task: str, standard_errors: bool = False) -> tuple[str, str]:
     """(label, LaTeX table) of every method on one dataset and task: best value per column in bold,
     second underlined (fd ranked only among rows of the largest n, since it is biased at small n)."""
@@ -155,7 +164,8 @@ def results_table(rows: list[dict], dataset: str, task: str, standard_errors: bo
 
 def markdown_table(lines: list[str], caption: str, label: str) -> str:
     """One of the report's Markdown tables as a booktabs table (cells converted, no ranking)."""
-    cells = [[c.strip() for c in line.strip().strip("|").split("|")] for line in lines if not set(line.strip()) <= set("|-: ")]
+    cells = [[c.strip() for c in line.strip().strip("|").split("|")] for line in lines
+             if not set(line.strip()) <= set("|-: ")]
     head, *body = cells
     return booktabs([inline(c) for c in head], [[inline(c) for c in row] for row in body], caption, label,
                     wide=len(head) > 6)
@@ -195,7 +205,7 @@ def write_bundle(out: Path, report_dir: Path, results: Path, standard_errors: bo
             count += 1
             caption = hint or heading or "Results"
             label = f"tab:{_slug(dataset or 'report')}-{count}-{_slug(caption)[:30]}"
-            add_float(_input(out, label, markdown_table(table, inline(caption), label)))
+            add_float(_input(out, label, markdown_table(table, inline(caption) + " " + _summary(rows, dataset), label)))
         table.clear()
 
     for line in text.splitlines():
