@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Rebuild results/ and report/ from the shipped weights (no training): the bench commands behind the
 # committed tables, then the report. Slow methods run on fewer test images (their n is in every row).
-# Usage: bash scripts/results.sh DATA_ROOT        (roughly 4–5 hours on 2 CPU cores, mostly drift-opt, DPS and ScoreALD)
+# Usage: bash scripts/results.sh DATA_ROOT        (roughly 5–6 hours on 2 CPU cores, mostly drift-opt, DPS and ScoreALD)
+# The DDPM solvers' settings come from checkpoints/diffusion-D.json (`invdrift tune --dataset D --bf16`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA="${1:-${INVDRIFT_DATA:-../shared/data}}"
@@ -9,9 +10,10 @@ B=".venv/bin/invdrift bench --data-root $DATA --out results"
 $B --dataset all --task all --methods classical --n 1000
 $B --dataset mnist --task all --methods learned,drift-cond,drift-cond-mean8 --n 1000 --samples 8
 $B --dataset cifar10 --task all --methods learned,drift-cond,drift-cond-mean8 --n 1000
-$B --dataset all --task all --methods ddrm,diffpir --n 200
+$B --dataset mnist --task all --methods ddrm,diffpir --n 1000 --bf16
+$B --dataset cifar10 --task all --methods ddrm,diffpir --n 200
 $B --dataset mnist --task denoise --methods tweedie --n 1000
-$B --dataset mnist --task all --methods sdedit --n 200
+$B --dataset mnist --task all --methods sdedit --n 1000 --bf16
 $B --dataset mnist --task all --methods scoreald --n 100
 $B --dataset mnist --task all --methods dps --n 50
 $B --dataset mnist --task all --methods drift-opt --n 200
@@ -22,4 +24,6 @@ $B --dataset cifar10 --task all --methods dps --n 24
 $B --dataset cifar10 --task all --methods drift-opt --n 200
 $B --dataset all --task all --methods drift-cond-latent,drift-cond-latent-mean8 --n 1000
 $B --dataset all --task all --methods drift-opt-latent --n 32
+bash scripts/robustness.sh "$DATA" mnist
+.venv/bin/python scripts/family_table.py "$DATA" mnist results/family
 .venv/bin/invdrift report --results results --out report --data-root "$DATA" --readme README.md
