@@ -25,3 +25,18 @@ def offline(tmp_path, monkeypatch) -> Path:
     monkeypatch.delenv("INVDRIFT_DATA", raising=False)
     monkeypatch.setenv("INVDRIFT_OFFLINE", "1")
     return tmp_path
+
+
+@pytest.fixture
+def shipped_subset(tmp_path):
+    """copy(*kinds) → a checkpoints folder in tmp_path holding only those shipped weights (+ JSON)."""
+    import shutil
+
+    def copy(*kinds: str) -> Path:
+        folder = tmp_path / "checkpoints"
+        folder.mkdir(exist_ok=True)
+        for kind in kinds:
+            for suffix in (".safetensors", ".json"):
+                shutil.copy(Path(__file__).resolve().parents[1] / "checkpoints" / f"{kind}{suffix}", folder)
+        return folder
+    return copy

@@ -9,7 +9,6 @@ import pytest
 
 from invdrift import bench, latex, paper, report
 
-ROOT = Path(__file__).resolve().parents[1]
 PDFLATEX = shutil.which("pdflatex")
 
 
@@ -59,12 +58,8 @@ def _compile(tex: str, folder: Path) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.skipif(PDFLATEX is None, reason="pdflatex is not on PATH: the tables are not compiled here")
-def test_every_generated_table_compiles(tmp_path, data_root):
-    checkpoints = tmp_path / "checkpoints"
-    checkpoints.mkdir()
-    for suffix in (".safetensors", ".json"):
-        for kind in ("classical-mnist", "classifier-mnist"):
-            shutil.copy(ROOT / "checkpoints" / f"{kind}{suffix}", checkpoints)
+def test_every_generated_table_compiles(tmp_path, data_root, shipped_subset):
+    checkpoints = shipped_subset("classical-mnist", "classifier-mnist")
     results = tmp_path / "results"
     bench.bench(["mnist"], ["denoise", "inpaint_box", "deblur:std=2"], ["pinv", "wiener", "tikhonov"], n=8,
                 out=results, data_root=data_root, checkpoints=checkpoints, progress=False)
@@ -77,11 +72,8 @@ def test_every_generated_table_compiles(tmp_path, data_root):
         assert result.returncode == 0, (table.name, result.stdout[-1500:])
 
 
-def test_the_bundle_needs_no_tex(tmp_path, data_root):
-    checkpoints = tmp_path / "checkpoints"
-    checkpoints.mkdir()
-    for suffix in (".safetensors", ".json"):
-        shutil.copy(ROOT / "checkpoints" / f"classical-mnist{suffix}", checkpoints)
+def test_the_bundle_needs_no_tex(tmp_path, data_root, shipped_subset):
+    checkpoints = shipped_subset("classical-mnist")
     results = tmp_path / "results"
     bench.bench(["mnist"], ["denoise"], ["pinv", "wiener"], n=4, out=results, data_root=data_root,
                 checkpoints=checkpoints, progress=False)

@@ -1,6 +1,5 @@
 """The report: key table and pixel-vs-latent table from rows, and a full report from shipped classical weights."""
 
-import shutil
 from pathlib import Path
 
 from invdrift import bench, latent_report, report
@@ -48,12 +47,8 @@ def test_latent_conclusion_is_computed_from_rows_of_equal_n(tmp_path):
         "on the same test images.")
 
 
-def test_report_from_classical_rows(tmp_path, data_root):
-    checkpoints = tmp_path / "checkpoints"
-    checkpoints.mkdir()
-    for suffix in (".safetensors", ".json"):
-        for kind in ("classical-mnist", "classifier-mnist"):
-            shutil.copy(ROOT / "checkpoints" / f"{kind}{suffix}", checkpoints)
+def test_report_from_classical_rows(tmp_path, data_root, shipped_subset):
+    checkpoints = shipped_subset("classical-mnist", "classifier-mnist")
     results = tmp_path / "results"
     bench.bench(["mnist"], ["denoise", "inpaint_box"], ["pinv", "wiener", "tikhonov"], n=16, offset=0, seed=0,
                 out=results, data_root=data_root, checkpoints=checkpoints, progress=False)

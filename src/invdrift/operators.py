@@ -59,6 +59,11 @@ class Operator:
         return short_spec(self.task, self.params, self.shape) if self.params else self.task
 
     @property
+    def is_v1(self) -> bool:
+        """Exactly the task's v1 operator (no parameter moved)."""
+        return self.name == self.task
+
+    @property
     def y_shape(self) -> tuple[int, int, int]:
         return self.shape
 

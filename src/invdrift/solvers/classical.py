@@ -128,6 +128,6 @@ def build_tikhonov(ctx: Context, op: Operator) -> Solver:
     """Tikhonov with the shipped α for a v1 operator; for a moved one (`deblur:std=2`), α tuned for it
     on train images now (the same grid and rule)."""
     _, alphas, label = _statistics(ctx)
-    alpha = alphas[op.task] if op.name == op.task else ctx.cached(("tikhonov", op.spec),
+    alpha = alphas[op.task] if op.is_v1 else ctx.cached(("tikhonov", op.spec),
                                                                     lambda: tune_tikhonov(ctx, op))
     return Solver("tikhonov", lambda y, o: tikhonov(y, o, alpha), checkpoint=label)

@@ -26,11 +26,6 @@ def posterior_draws(model: torch.nn.Module, y: torch.Tensor, operator: Operator,
     return keep_observed(model.restore(y, operator, samples, generator), y, operator)
 
 
-def is_v1_operator(op: Operator) -> bool:
-    """The fixed-operator restorers were trained on the six v1 operators exactly."""
-    return op.name == op.task
-
-
 def build_restorer(kind: str, samples: int = 1):
     """Builder for a trained conditional restorer; with samples > 1 the estimate is their mean."""
     def build(ctx: Context, op: Operator) -> Solver:
@@ -44,7 +39,7 @@ def build_restorer(kind: str, samples: int = 1):
         name = kind if samples == 1 else f"{kind}-mean{samples}"
         sampler = draws if model.stochastic and samples == 1 else None
         return Solver(name, solve, nfe=samples if model.stochastic else 1, checkpoint=label, draws=sampler,
-                      trained_on=in_family if kind.endswith("-family") else is_v1_operator)
+                      trained_on=in_family if kind.endswith("-family") else (lambda o: o.is_v1))  # fixed ones: v1 only
     return build
 
 
