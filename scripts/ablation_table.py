@@ -6,7 +6,8 @@ from pathlib import Path
 
 VARIANTS = {"joint": "joint batch kernel (x, A†y), 2 samples per y", "group4": "drift within each y's group, G = 4",
             "group8": "drift within each y's group, G = 8", "energy4": "energy score per group, G = 4",
-            "regression": "MSE regression"}
+            "regression": "MSE regression", "group4-pixels": "drift within each y's group, G = 4, pixel features",
+            "group4-classifier": "drift within each y's group, G = 4, pixel + classifier features"}
 
 
 def main(root: Path) -> None:
@@ -16,7 +17,7 @@ def main(root: Path) -> None:
         results = root / f"results-{name}" / "results.json"
         if not results.is_file():
             continue
-        record = json.loads(next((root / name).glob("[dr]*-mnist.json")).read_text())
+        record = json.loads(next((root / name).glob("[dr][re]*.json")).read_text())
         per_step = record["train_seconds"] / record["steps_done"]
         for row in json.loads(results.read_text())["rows"]:
             get = lambda key: f"{row[key]:.4g}" if isinstance(row.get(key), float) else "—"

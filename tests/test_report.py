@@ -72,6 +72,10 @@ def test_best_per_budget_of_network_evaluations():
     lines = report.best_by_budget(rows, "mnist")
     assert lines[2] == ("| sr4 | `tikhonov` 14.00 | `regression` 17.00 | `ddrm` 16.50 | `dps:steps=100` 18.00* "
                         "| `dps` 19.00* |")
+    rows += [_row("deblur", "regression", 20.0), _row("deblur", "ddrm", 21.0, nfe=20), _row("deblur", "wiener", 18.0, nfe=0)]
+    assert report.budget_sentence(rows, "mnist") == (
+        "Best PSNR per budget of network evaluations: at 1 NFE `regression` (2 of 2 tasks); at 2–30 NFE `ddrm` "
+        "(2 of 2 tasks); at 31–300 NFE `dps:steps=100` (1 of 1 tasks); at over 300 NFE `dps` (1 of 1 tasks).")
 
 
 def test_ladder_plot_draws_one_line_per_method(tmp_path, monkeypatch):

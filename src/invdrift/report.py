@@ -145,23 +145,43 @@ def ddpm_schedule(dataset: str, checkpoints: Path) -> Schedule | None:
 NFE_BUDGETS = (("0", 0, 0), ("1", 1, 1), ("2–30", 2, 30), ("31–300", 31, 300), ("over 300", 301, 10 ** 9))
 
 
+def _best_per_band(rows: list[dict], dataset: str) -> dict[str, list[dict | None]]:
+    """Per task with rows, the best-PSNR row in each band of NFE_BUDGETS (None for an empty band)."""
+    best = {}
+    for task in operators.TASKS:
+        cell = [r for r in rows if r["dataset"] == dataset and r["task"] == task and r.get("nfe") is not None]
+        if cell:
+            bands = ([r for r in cell if low <= r["nfe"] <= high] for _, low, high in NFE_BUDGETS)
+            best[task] = [max(band, key=lambda r: r["psnr"]) if band else None for band in bands]
+    return best
+
+
 def best_by_budget(rows: list[dict], dataset: str) -> list[str]:
     """Per task, the best PSNR within each band of network evaluations per image."""
     lines = ["| task | " + " | ".join(f"{label} NFE" for label, _, _ in NFE_BUDGETS) + " |",
              "|---|" + "---|" * len(NFE_BUDGETS)]
-    for task in operators.TASKS:
-        cell = [r for r in rows if r["dataset"] == dataset and r["task"] == task and r.get("nfe") is not None]
-        if not cell:
-            continue
-        entries = []
-        for _, low, high in NFE_BUDGETS:
-            band = [r for r in cell if low <= r["nfe"] <= high]
-            best = max(band, key=lambda r: r["psnr"]) if band else None
-            entries.append(f"`{best['method']}` {best['psnr']:.2f}" + ("*" if best["n"] < 1000 else "")
-                           if best else "—")
-        lines.append(f"| {task} | " + " | ".join(entries) + " |")
+    for task, entries in _best_per_band(rows, dataset).items():
+        cells = [f"`{r['method']}` {r['psnr']:.2f}" + ("*" if r["n"] < 1000 else "") if r else "—" for r in entries]
+        lines.append(f"| {task} | " + " | ".join(cells) + " |")
     return lines + ["", "Best PSNR (dB) within each band of network evaluations per image; * fewer than 1000 "
                         "test images (n in the full table)."]
+
+
+def budget_sentence(rows: list[dict], dataset: str) -> str:
+    """Which method wins each band of network evaluations (1, 2–30, 31–300, over 300) on most tasks."""
+    best = _best_per_band(rows, dataset)
+    parts = []
+    for index, (label, low, _) in enumerate(NFE_BUDGETS):
+        if low == 0:
+            continue
+        winners = [entries[index]["method"] for entries in best.values() if entries[index]]
+        if not winners:
+            continue
+        counts = {m: winners.count(m) for m in dict.fromkeys(winners)}
+        top = max(counts.values())
+        leaders = " and ".join(f"`{m}`" for m, c in counts.items() if c == top)
+        parts.append(f"at {label} NFE {leaders} ({top} of {len(winners)} tasks)")
+    return ("Best PSNR per budget of network evaluations: " + "; ".join(parts) + ".") if parts else ""
 
 
 def write_report(out: Path, results: Path, data_root=None, checkpoints: Path | None = None,
@@ -208,7 +228,8 @@ def write_report(out: Path, results: Path, data_root=None, checkpoints: Path | N
                               (ladder_fd, "Realism against network evaluations")):
             if path:
                 md += [f"### {caption}", "", f"![{caption}]({path.name})", ""]
-        md += ["### Best method per budget of network evaluations", ""] + best_by_budget(rows, dataset) + [""]
+        md += ["### Best method per budget of network evaluations", ""] + best_by_budget(rows, dataset) + ["",
+               budget_sentence(rows, dataset), ""]
         x, _ = data.load_slice(dataset, "test", 0, n_grid, data_root)
         for task in dict.fromkeys(r["task"] for r in ds_rows):
             methods, slow = methods_by_cost(rows, dataset, task)
