@@ -7,12 +7,13 @@ from pathlib import Path
 VARIANTS = {"joint": "joint batch kernel (x, A†y), 2 samples per y", "group4": "drift within each y's group, G = 4",
             "group8": "drift within each y's group, G = 8", "energy4": "energy score per group, G = 4",
             "regression": "MSE regression", "group4-pixels": "drift within each y's group, G = 4, pixel features",
-            "group4-classifier": "drift within each y's group, G = 4, pixel + classifier features"}
+            "group4-classifier": "drift within each y's group, G = 4, pixel + classifier features",
+            "warm-group4": "as above, warm-started from the regression weights"}
 
 
 def main(root: Path) -> None:
-    print("| training loss | task | psnr_1 | psnr_mean (K = 8) | fd | range_coverage | sample_std | s/step |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| training loss | task | psnr_1 | psnr_mean (K = 8) | fd | range_coverage | sample_std | steps | s/step |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for name, label in VARIANTS.items():
         results = root / f"results-{name}" / "results.json"
         if not results.is_file():
@@ -22,7 +23,8 @@ def main(root: Path) -> None:
         for row in json.loads(results.read_text())["rows"]:
             get = lambda key: f"{row[key]:.4g}" if isinstance(row.get(key), float) else "—"
             print(f"| {label} | {row['task']} | {get('psnr_1') if 'psnr_1' in row else get('psnr')} | "
-                  f"{get('psnr_mean')} | {get('fd')} | {get('range_coverage')} | {get('sample_std')} | {per_step:.2f} |")
+                  f"{get('psnr_mean')} | {get('fd')} | {get('range_coverage')} | {get('sample_std')} | {record['steps_done']} | "
+                  f"{per_step:.2f} |")
 
 
 if __name__ == "__main__":

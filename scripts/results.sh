@@ -9,7 +9,7 @@ DATA="${1:-${INVDRIFT_DATA:-../shared/data}}"
 B=".venv/bin/invdrift bench --data-root $DATA --out results"
 $B --dataset all --task all --methods classical --n 1000
 $B --dataset mnist --task all --methods learned,drift-cond,drift-cond-mean8 --n 1000 --samples 8
-$B --dataset cifar10 --task all --methods learned,drift-cond,drift-cond-mean8 --n 1000
+$B --dataset cifar10 --task all --methods learned,drift-cond,drift-cond-mean8 --n 1000 --samples 8
 $B --dataset mnist --task all --methods ddrm,diffpir --n 1000 --bf16
 $B --dataset cifar10 --task all --methods ddrm,diffpir --n 200
 $B --dataset mnist --task denoise --methods tweedie --n 1000
