@@ -27,7 +27,7 @@ def main(data_root: str, dataset: str, results: str = "results", out: str = "res
          parts: str = "same,dps-samples") -> None:
     out, wanted = Path(out), parts.split(",")
     rows = {(r["task"], r["method"]): r for r in bench.load_rows(Path(results)) if r["dataset"] == dataset}
-    common = {"data_root": data_root, "bf16": True, "progress": True, "threads": 1}
+    common = {"data_root": data_root, "progress": True, "threads": 1}  # float32 restorer, as its main rows
     same_dir, dps_dir = out / f"same-{dataset}", out / f"dps-samples-{dataset}"
     tasks = [t for t in operators.TASKS if (t, "dps") in rows and (t, "drift-cond") in rows]
     if "same" in wanted and not (same_dir / "results.json").is_file():
@@ -35,7 +35,8 @@ def main(data_root: str, dataset: str, results: str = "results", out: str = "res
             bench.bench([dataset], [t for t in tasks if rows[(t, "dps")]["n"] == n], ["drift-cond"], n=n,
                         out=same_dir, **common)
     if "dps-samples" in wanted and not (dps_dir / "results.json").is_file():
-        bench.bench([dataset], list(operators.TASKS), ["dps"], n=DPS_SAMPLES_N, samples=8, out=dps_dir, **common)
+        bench.bench([dataset], list(operators.TASKS), ["dps"], n=DPS_SAMPLES_N, samples=8, out=dps_dir, bf16=True,
+                    **common)
     same = {r["task"]: r for r in bench.load_rows(same_dir)}
     dps_k = {r["task"]: r for r in bench.load_rows(dps_dir)}
 

@@ -14,6 +14,8 @@ $B --dataset mnist --task all --methods ddrm,diffpir --n 1000 --bf16
 $B --dataset cifar10 --task all --methods ddrm,diffpir --n 200
 $B --dataset mnist --task denoise --methods tweedie --n 1000
 $B --dataset mnist --task all --methods sdedit --n 1000 --bf16
+$B --dataset mnist --task all --methods ddrm:steps=10,ddrm:steps=50,ddrm:steps=100,diffpir:steps=10,diffpir:steps=50,diffpir:steps=100 --n 200 --bf16
+$B --dataset mnist --task all --methods dps:steps=10,dps:steps=20,dps:steps=50,dps:steps=100 --n 100 --bf16
 $B --dataset mnist --task all --methods scoreald --n 100
 $B --dataset mnist --task all --methods dps --n 50
 $B --dataset mnist --task all --methods drift-opt --n 200
@@ -24,6 +26,8 @@ $B --dataset cifar10 --task all --methods dps --n 24
 $B --dataset cifar10 --task all --methods drift-opt --n 200
 $B --dataset all --task all --methods drift-cond-latent,drift-cond-latent-mean8 --n 1000
 $B --dataset all --task all --methods drift-opt-latent --n 32
+.venv/bin/python scripts/posterior_table.py "$DATA" mnist results results/posterior same
+.venv/bin/python scripts/posterior_table.py "$DATA" cifar10 results results/posterior same
 bash scripts/robustness.sh "$DATA" mnist
 .venv/bin/python scripts/family_table.py "$DATA" mnist results/family
 .venv/bin/invdrift report --results results --out report --data-root "$DATA" --readme README.md
