@@ -18,7 +18,8 @@ def main(root: Path) -> None:
         results = root / f"results-{name}" / "results.json"
         if not results.is_file():
             continue
-        record = json.loads(next((root / name).glob("[dr][re]*.json")).read_text())
+        weights_record = next(p for p in (root / name).glob("*.json") if not p.name.startswith("classifier"))
+        record = json.loads(weights_record.read_text())
         per_step = record["train_seconds"] / record["steps_done"]
         for row in json.loads(results.read_text())["rows"]:
             get = lambda key: f"{row[key]:.4g}" if isinstance(row.get(key), float) else "—"

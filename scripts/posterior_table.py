@@ -52,21 +52,21 @@ def main(data_root: str, dataset: str, results: str = "results", out: str = "res
         dps = rows.get((task, "dps"))
         if not (reg and one and mean8):
             continue
-        first = mean8["psnr"] >= reg["psnr"] - 0.6 and (dps is None or mean8["psnr"] >= dps["psnr"])
-        second = one["psnr"] >= reg["psnr"] - 3.5 and one["fd"] < reg["fd"]
-        mine = same.get(task)
-        if dps and mine and mine["n"] == dps["n"]:
-            dominated = dps["psnr"] > mine["psnr"] and dps["fd"] < mine["fd"]
-            third = (f"{verdict(not dominated)} ({mine['psnr']:.2f} / {mine['fd']:.3g} vs "
+        mean8_ok = mean8["psnr"] >= reg["psnr"] - 0.6 and (dps is None or mean8["psnr"] >= dps["psnr"])
+        single_ok = one["psnr"] >= reg["psnr"] - 3.5 and one["fd"] < reg["fd"]
+        same_row = same.get(task)
+        if dps and same_row and same_row["n"] == dps["n"]:
+            dominated = dps["psnr"] > same_row["psnr"] and dps["fd"] < same_row["fd"]
+            dominance = (f"{verdict(not dominated)} ({same_row['psnr']:.2f} / {same_row['fd']:.3g} vs "
                      f"{dps['psnr']:.2f} / {dps['fd']:.3g}, n {dps['n']})")
         else:
-            third = "not run"
+            dominance = "not run"
         coverage = one.get("range_coverage")
-        fourth = (f"{verdict(CALIBRATED[0] <= coverage <= CALIBRATED[1])} ({coverage:.3f})"
+        coverage_cell = (f"{verdict(CALIBRATED[0] <= coverage <= CALIBRATED[1])} ({coverage:.3f})"
                   if coverage is not None else "not run")
         dps_cell = f"{dps['psnr']:.2f} ({dps['n']}) / {dps['fd']:.3g}" if dps else "—"
         lines.append(f"| {task} | {reg['psnr']:.2f} | {one['psnr']:.2f} / {one['fd']:.3g} | {mean8['psnr']:.2f} | "
-                     f"{dps_cell} | {verdict(first)} | {verdict(second)} | {third} | {fourth} |")
+                     f"{dps_cell} | {verdict(mean8_ok)} | {verdict(single_ok)} | {dominance} | {coverage_cell} |")
     tweedie, reg = rows.get(("denoise", "tweedie")), rows.get(("denoise", "regression"))
     if tweedie and reg:
         lines += ["", f"Regression on denoise within 1 dB of tweedie: {verdict(reg['psnr'] >= tweedie['psnr'] - 1)} "
