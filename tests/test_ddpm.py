@@ -111,6 +111,14 @@ def test_tuning_on_train_is_recorded_and_used(tmp_path, data_root):
     solver = registry.build("dps", Context("mnist", data_root, tmp_path), operators.make("deblur", (1, 28, 28)))
     assert solver.solve.zeta == chosen["value"] and solver.solve.clamp == chosen["fixed"]["clamp"]
     assert solver.nfe == 40 and chosen["precision"] == "float32"
+    tune(ctx, ["dps"], ["deblur"], images=2, command="test values", progress=lambda _: None, values=(0.5, 2.0))
+    record = json.loads(path.read_text())
+    extended = record["methods"]["dps"]["deblur"]
+    assert sorted(extended["train_psnr"]) == ["clamp=0 zeta=0.5", "clamp=0 zeta=2.0", "clamp=1 zeta=0.5",
+                                              "clamp=1 zeta=2.0"]
+    assert extended["value"] in (0.5, 2.0) and record["commands"] == ["test values"]  # the entry it replaced was the only one
+    with pytest.raises(InvdriftError, match="exactly one method"):
+        tune(ctx, ["dps", "ddrm"], ["deblur"], images=2, command="x", progress=lambda _: None, values=(1.0,))
     record["ddpm"] = "another.safetensors@0000"
     path.write_text(json.dumps(record))
     with pytest.raises(InvdriftError, match="re-run"):

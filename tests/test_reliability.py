@@ -146,3 +146,26 @@ def test_torchrun_two_processes(tmp_path, data_root):
     losses = [json.loads(line)["loss"] for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     assert len(losses) == 8  # one writer: each logged step appears once
     assert np.mean(losses[-2:]) < 0.7 * np.mean(losses[:2])
+
+
+def _write_one_row(out: str, index: int) -> None:
+    from invdrift import bench
+
+    bench.write_results(Path(out), [{"dataset": "mnist", "task": "denoise", "method": f"m{index}", "n": 1,
+                                     "psnr": float(index)}], {"protocol": "v2"})
+
+
+def test_benches_writing_side_by_side_keep_every_row(tmp_path):
+    """Processes merging into one results folder at the same time: none loses another's rows."""
+    import multiprocessing
+
+    from invdrift import bench
+
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_write_one_row, args=(str(tmp_path), i)) for i in range(8)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    assert [w.exitcode for w in workers] == [0] * 8
+    assert sorted(r["method"] for r in bench.load_rows(tmp_path)) == [f"m{i}" for i in range(8)]

@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from . import data, metrics, operators
 from .errors import InvdriftError
-from .fileio import write_text_atomic
+from .fileio import exclusive_lock, write_text_atomic
 from .machine import compute_threads, describe
 from .operator_params import split_task
 from .realism import fd_for
@@ -138,7 +138,13 @@ def task_order(task: str) -> tuple[int, str]:
 
 
 def write_results(out: Path, rows: list[dict], meta: dict) -> None:
-    """Merge rows into out/results.{csv,json,md} (same dataset, task, method → replaced), atomically."""
+    """Merge rows into out/results.{csv,json,md} (same dataset, task, method → replaced), atomically;
+    benches writing to the same folder side by side wait for each other instead of losing rows."""
+    with exclusive_lock(Path(out) / "results.json"):
+        _write_merged(out, rows, meta)
+
+
+def _write_merged(out: Path, rows: list[dict], meta: dict) -> None:
     merged = {tuple(r[k] for k in KEY): r for r in load_rows(out)}
     for row in rows:
         merged[tuple(row[k] for k in KEY)] = row

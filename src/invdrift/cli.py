@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -155,6 +156,19 @@ def cmd_report(args: argparse.Namespace) -> None:
         print(f"LaTeX bundle: {main} (build main.pdf with `make -C {args.latex}`; needs pdflatex and bibtex)")
 
 
+def _grid_values(text: str | None) -> tuple[float, ...] | None:
+    """'0.1,0.3,1' → (0.1, 0.3, 1.0); integers stay integers (SDEdit's t_start); one clear error otherwise."""
+    if text is None:
+        return None
+    try:
+        values = tuple(float(v) if any(c in v for c in ".eE") else int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise InvdriftError(f"--values wants a comma list of numbers, got {text!r}") from None
+    if not values or not all(math.isfinite(v) for v in values):
+        raise InvdriftError(f"--values wants a comma list of finite numbers, got {text!r}")
+    return values
+
+
 def cmd_tune(args: argparse.Namespace) -> None:
     from . import operators
     from .solvers.base import Context
@@ -163,7 +177,7 @@ def cmd_tune(args: argparse.Namespace) -> None:
     ctx = Context(args.dataset, args.data_root, Path(args.checkpoints or default_checkpoints()), seed=args.seed,
                   bf16=args.bf16)
     path = tune(ctx, _split(args.methods, tuple(GRIDS)), _split(args.task, operators.TASKS),
-                args.images, "invdrift " + " ".join(args.argv))
+                args.images, "invdrift " + " ".join(args.argv), values=_grid_values(args.values))
     print(f"tuned settings → {path}")
 
 
@@ -347,7 +361,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("tune", help="tune the DDPM solvers' settings on TRAIN images (grid search, per task)",
-                       description="Grid search of sdedit t_start, scoreald weight and dps zeta by mean PSNR on the "
+                       description="Grid search of sdedit t_start, scoreald weight, dps zeta (x̂₀ clamped or not), ddrm eta "
+                                   "and diffpir lam by mean PSNR on the "
                                    "first train images; the choice is stored in CHECKPOINTS/diffusion-D.json and "
                                    "used by bench, restore and report. Never looks at test images.")
     common(p)
@@ -355,6 +370,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--task", default="all", help="comma list of tasks or all")
     p.add_argument("--methods", default="all", help="comma list of sdedit, scoreald, dps, ddrm, diffpir, or all")
     p.add_argument("--images", type=int, default=16, help="train images per task")
+    p.add_argument("--values", default=None, metavar="V1,V2,...",
+                   help="with one method: its parameter's candidates instead of the built-in grid (e.g. to "
+                        "extend it past an edge that won); DPS keeps both clamp variants")
     p.add_argument("--bf16", action="store_true",
                    help="DDPM network evaluations in bfloat16 (about 2× faster on CPUs with native bf16)")
     p.add_argument("--seed", type=int, default=0)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InvdriftError
-from ..fileio import write_text_atomic
+from ..fileio import exclusive_lock, write_text_atomic
 from ..operators import TASKS, make
 from ..precision import precision_name
 from .base import Context
@@ -31,6 +31,10 @@ class Grid:
     param: str
     values: tuple
     variants: tuple[dict, ...] = ({},)
+
+    def restricted(self, values: tuple | None) -> "Grid":
+        """The same grid over `values` instead (None: unchanged); each must be a number."""
+        return self if values is None else Grid(self.param, tuple(values), self.variants)
 
     def candidates(self) -> dict[str, dict]:
         """Label → settings; a label is the value alone when there is one variant ('0.3'), else
@@ -83,8 +87,13 @@ def settings(method: str, task: str, dataset: str, checkpoints: str | Path, ddpm
 
 
 def tune(ctx: Context, methods: list[str], tasks: list[str], images: int, command: str,
-         progress=print) -> Path:
-    """Grid-search each method on the first `images` train images per task; merge into the JSON record."""
+         progress=print, values: tuple | None = None) -> Path:
+    """Grid-search each method on the first `images` train images per task; merge into the JSON record.
+
+    `values` replaces the grid of the (single) method's parameter, e.g. to extend it past an edge.
+    """
+    if values is not None and len(methods) != 1:
+        raise InvdriftError("--values needs exactly one method (it replaces that method's grid)")
     from ..models import load_ddpm
     from .diffusion_methods import make_diffusion_solver
 
@@ -95,7 +104,7 @@ def tune(ctx: Context, methods: list[str], tasks: list[str], images: int, comman
     for method in methods:
         if method not in GRIDS:
             raise InvdriftError(f"nothing to tune for {method!r} (tunable: {', '.join(GRIDS)})")
-        grid = GRIDS[method]
+        grid = GRIDS[method].restricted(values)
         candidates = grid.candidates()
         for task in tasks:
             if task not in TASKS:
@@ -106,7 +115,8 @@ def tune(ctx: Context, methods: list[str], tasks: list[str], images: int, comman
             def make_solver(key, method=method, candidates=candidates, op=op):
                 return make_diffusion_solver(method, model, schedule, ctx.seed,
                                              DEFAULTS[method] | candidates[key], op)
-            best, scores = tune_on_train(ctx, op, make_solver, candidates, images)
+            best, scores = tune_on_train(ctx, op, make_solver, candidates, images,
+                                         progress=lambda line, m=method, t=task: progress(f"{m} {t}{line}"))
             fixed = {k: v for k, v in candidates[best].items() if k != grid.param}
             chosen.setdefault(method, {})[task] = {
                 "param": grid.param, "value": candidates[best][grid.param], **({"fixed": fixed} if fixed else {}),
@@ -114,7 +124,8 @@ def tune(ctx: Context, methods: list[str], tasks: list[str], images: int, comman
                 "train_psnr": {k: round(v, 3) if math.isfinite(v) else None for k, v in scores.items()}}
             progress(f"{ctx.dataset} {task} {method}: {best} "
                      f"({', '.join(f'{k}: {v:.2f} dB' for k, v in scores.items())})")
-    write_text_atomic(path, json.dumps(merged_record(path, ctx.dataset, label, chosen), indent=1) + "\n")
+    with exclusive_lock(path):
+        write_text_atomic(path, json.dumps(merged_record(path, ctx.dataset, label, chosen), indent=1) + "\n")
     return path
 
 
