@@ -70,6 +70,10 @@ def test_speed_reports_ratios_in_one_run(capsys, data_root):
     rows = measure_speed("mnist", "denoise", ["pinv", "wiener@8"], n=32, repeats=1, data_root=data_root)
     assert [r["method"] for r in rows] == ["pinv", "wiener@8"] and rows[0]["ratio_to_first"] == 1.0
     assert all(r["images_per_s"] > 0 for r in rows) and [r["n"] for r in rows] == [32, 8]
+    rows = measure_speed("mnist", "denoise", ["regression", "pinv@8"], n=16, repeats=1, data_root=data_root,
+                         bf16=True)
+    assert [r["method"] for r in rows] == ["regression", "regression bf16", "pinv@8", "pinv@8 bf16"]
+    assert [r["n"] for r in rows] == [16, 16, 8, 8]
     code, _, err = run_cli(["speed", "--methods", "pinv,wiener@x", "--data-root", str(data_root)], capsys)
     assert code == 2 and "positive integer" in err
     code, _, err = run_cli(["speed", "--methods", "gen:nothing", "--data-root", str(data_root)], capsys)

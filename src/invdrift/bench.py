@@ -194,7 +194,7 @@ def bench(datasets: list[str], tasks: list[str], methods: list[str], n: int = 10
     With `samples` K ≥ 2, methods that sample a posterior also get the posterior columns from K draws.
 
     Timings use all cores (the protocol's rule) unless `threads` asks for fewer; the row's machine says so.
-    With `bf16` the DDPM methods evaluate their network in bfloat16; each row records its `precision`.
+    With `bf16` the DDPM methods and the trained restorers evaluate their networks in bfloat16; each row records its `precision`.
     With `skip_missing` (methods named through a group), a method whose weights are not shipped for a
     dataset is skipped with a note instead of stopping the run.
     """

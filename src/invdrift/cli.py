@@ -186,7 +186,7 @@ def cmd_speed(args: argparse.Namespace) -> None:
 
     rows = measure_speed(args.dataset, args.task, [m.strip() for m in args.methods.split(",") if m.strip()],
                          args.n, args.repeats, args.data_root, Path(args.checkpoints or default_checkpoints()),
-                         threads=args.threads)
+                         threads=args.threads, bf16=args.bf16)
     print(f"{args.dataset} {args.task}, batch {args.n}, median of {args.repeats} interleaved rounds; {rows[0]['machine']}")
     for row in rows:
         print(f"  {row['method']:18s} {row['images_per_s']:10.1f} images/s (batch {row['n']})   "
@@ -286,8 +286,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "scoreald, dps): also draw K samples per image and add psnr_1, psnr_mean, range_coverage, "
                         "sample_std (default 0: off)")
     p.add_argument("--bf16", action="store_true",
-                   help="DDPM network evaluations in bfloat16 (about 2× faster on CPUs with native bf16; "
-                        "rows record precision)")
+                   help="network evaluations of the DDPM solvers and the trained restorers in bfloat16 (about "
+                        "2× faster on CPUs with native bf16; rows record precision)")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("merge", help="merge the rows of other results folders into one",
@@ -393,6 +393,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, default=3, help="interleaved timing rounds (the median is reported)")
     p.add_argument("--threads", type=int, default=None,
                    help="CPU threads (default: $OMP_NUM_THREADS if set, else all cores)")
+    p.add_argument("--bf16", action="store_true",
+                   help="also time each method with its network evaluations in bfloat16 (rows 'METHOD bf16'), "
+                        "interleaved with float32 in the same run")
     p.add_argument("--checkpoints", default=None, help="folder of shipped weights")
     p.set_defaults(func=cmd_speed)
 

@@ -1,10 +1,13 @@
-"""Inference in bfloat16: a network wrapper that runs its forward pass under CPU autocast.
+"""Inference in bfloat16: a network wrapper that runs its forward pass under CPU autocast, and the same
+as a context for whole solvers (the trained restorers).
 
 On CPUs with native bf16 (AVX-512 BF16, AMX) a DDPM forward and backward pass is about twice as fast;
 weights stay float32 and outputs are returned as float32, so the solvers' arithmetic is unchanged.
 """
 
 from __future__ import annotations
+
+import contextlib
 
 import torch
 
@@ -24,6 +27,11 @@ class BF16Inference(torch.nn.Module):
 def with_precision(network: torch.nn.Module, bf16: bool) -> torch.nn.Module:
     """The network itself (float32) or wrapped to run in bf16."""
     return BF16Inference(network) if bf16 else network
+
+
+def bf16_autocast(bf16: bool) -> contextlib.AbstractContextManager:
+    """torch.autocast("cpu", bfloat16) if asked, else a context that changes nothing."""
+    return torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
 
 
 def precision_name(bf16: bool) -> str:

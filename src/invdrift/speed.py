@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import statistics
 import time
+from dataclasses import replace
 from typing import Callable
 
 import torch
@@ -19,6 +20,7 @@ from .errors import InvdriftError
 from .checkpoint import default_checkpoints
 from .machine import compute_threads, describe
 from .models import load_trained
+from .precision import bf16_autocast
 from .sampling import generate
 from .solvers import registry
 from .solvers.base import Context
@@ -28,11 +30,16 @@ GENERATORS = {"gen:drift": ("drift", "ancestral"), "gen:drift-latent": ("drift-l
 
 
 def _runner(name: str, ctx: Context, batch: bench.Batch) -> Callable[[], None]:
+    """A call that runs `name` once on the batch (in bf16 if ctx.bf16, as bench --bf16 would)."""
     if name in GENERATORS:
         kind, sampler = GENERATORS[name]
         model, config, _ = load_trained(kind, ctx.dataset, ctx.checkpoints)
         n = len(batch.indices)
-        return lambda: generate(kind, model, config, n, torch.Generator().manual_seed(0), sampler, batch=n)
+
+        def run() -> None:
+            with bf16_autocast(ctx.bf16):
+                generate(kind, model, config, n, torch.Generator().manual_seed(0), sampler, batch=n)
+        return run
     if name not in registry.METHODS:
         raise InvdriftError(f"unknown method {name!r} (restoration methods, or {', '.join(GENERATORS)})")
     solver = registry.build(name, ctx, batch.op)
@@ -59,18 +66,22 @@ def _batch_size(spec: str, default: int) -> int:
 
 
 def measure_speed(dataset: str, task: str, methods: list[str], n: int = 256, repeats: int = 3,
-                  data_root=None, checkpoints=None, threads: int | None = None) -> list[dict]:
+                  data_root=None, checkpoints=None, threads: int | None = None, bf16: bool = False) -> list[dict]:
     """Images per second of each method (median over `repeats` interleaved rounds) and ratios to the first.
 
     `threads`: CPU threads (default $OMP_NUM_THREADS if set, else all cores); the machine string says so.
+    `bf16`: each method is also timed with its network evaluations in bfloat16, as 'METHOD bf16'.
     """
     threads = compute_threads(threads if threads is not None else _env_threads())
     torch.set_num_threads(threads)
     sizes = {m: _batch_size(m, n) for m in methods}
     x, _ = data.load_slice(dataset, "test", 0, max(sizes.values()), data_root)
     ctx = Context(dataset, data_root, checkpoints or default_checkpoints())
-    runners = {m: _runner(m.split("@")[0], ctx, bench.measure_slice(x[:sizes[m]], 0, task, 0, sizes[m])[0])
-               for m in methods}
+    contexts = {"": ctx} | ({" bf16": replace(ctx, bf16=True, _cache={})} if bf16 else {})
+    runners = {m + suffix: _runner(m.split("@")[0], c, bench.measure_slice(x[:sizes[m]], 0, task, 0, sizes[m])[0])
+               for m in methods for suffix, c in contexts.items()}
+    sizes = {m + suffix: sizes[m] for m in methods for suffix in contexts}
+    methods = list(runners)
     times: dict[str, list[float]] = {m: [] for m in methods}
     with torch.no_grad():
         for run in runners.values():  # warm-up

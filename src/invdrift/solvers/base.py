@@ -61,7 +61,7 @@ class Context:
     checkpoints: Path = field(default_factory=default_checkpoints)  # $INVDRIFT_CHECKPOINTS or the shipped folder
     seed: int = 0
     tuning_images: int = 64
-    bf16: bool = False  # DDPM network evaluations in bfloat16 (precision.py)
+    bf16: bool = False  # network evaluations (DDPM, trained restorers) in bfloat16 (precision.py)
     _cache: dict = field(default_factory=dict, repr=False)
 
     def train_images(self, limit: int = 10_000) -> torch.Tensor:

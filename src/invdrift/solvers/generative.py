@@ -10,7 +10,7 @@ from ..conditioning import keep_observed
 from ..models import load_ddpm, load_trained
 from ..operator_family import in_family
 from ..operators import Operator
-from ..precision import precision_name
+from ..precision import bf16_autocast, precision_name
 from .base import Context, Solver, reseeded_draws
 from .latent_opt import LatentOptimiser
 
@@ -31,15 +31,17 @@ def build_restorer(kind: str, samples: int = 1):
     def build(ctx: Context, op: Operator) -> Solver:
         model, _, label = load_trained(kind, ctx.dataset, ctx.checkpoints)
 
-        def solve(y: torch.Tensor, operator: Operator) -> torch.Tensor:
-            return posterior_draws(model, y, operator, samples, ctx.seed).mean(0)
-
         def draws(y: torch.Tensor, operator: Operator, k: int) -> torch.Tensor:
-            return posterior_draws(model, y, operator, k, ctx.seed)
+            with bf16_autocast(ctx.bf16):
+                return posterior_draws(model, y, operator, k, ctx.seed).float()
+
+        def solve(y: torch.Tensor, operator: Operator) -> torch.Tensor:
+            return draws(y, operator, samples).mean(0)
         name = kind if samples == 1 else f"{kind}-mean{samples}"
         sampler = draws if model.stochastic and samples == 1 else None
+        trained_on = in_family if kind.endswith("-family") else (lambda o: o.is_v1)  # fixed ones: v1 only
         return Solver(name, solve, nfe=samples if model.stochastic else 1, checkpoint=label, draws=sampler,
-                      trained_on=in_family if kind.endswith("-family") else (lambda o: o.is_v1))  # fixed ones: v1 only
+                      precision=precision_name(ctx.bf16), trained_on=trained_on)
     return build
 
 
