@@ -11,7 +11,7 @@ $B --dataset all --task all --methods classical --n 1000
 $B --dataset mnist --task all --methods learned,drift-cond,drift-cond-mean8 --n 1000 --samples 8
 $B --dataset cifar10 --task all --methods learned,drift-cond,drift-cond-mean8 --n 1000 --samples 8
 $B --dataset mnist --task all --methods ddrm,diffpir --n 1000 --bf16
-$B --dataset cifar10 --task all --methods ddrm,diffpir --n 200
+$B --dataset cifar10 --task all --methods ddrm,diffpir --n 1000 --bf16
 $B --dataset mnist --task denoise --methods tweedie --n 1000
 $B --dataset mnist --task all --methods sdedit --n 1000 --bf16
 $B --dataset mnist --task all --methods ddrm:steps=10,ddrm:steps=50,ddrm:steps=100,diffpir:steps=10,diffpir:steps=50,diffpir:steps=100 --n 200 --bf16
@@ -20,9 +20,9 @@ $B --dataset mnist --task all --methods scoreald --n 100
 $B --dataset mnist --task all --methods dps --n 50
 $B --dataset mnist --task all --methods drift-opt --n 200
 $B --dataset cifar10 --task denoise --methods tweedie --n 1000
-$B --dataset cifar10 --task all --methods sdedit --n 200
-$B --dataset cifar10 --task all --methods scoreald --n 32
-$B --dataset cifar10 --task all --methods dps --n 24
+$B --dataset cifar10 --task all --methods sdedit --n 200 --bf16
+$B --dataset cifar10 --task all --methods scoreald --n 32 --bf16
+$B --dataset cifar10 --task all --methods dps --n 100 --bf16
 $B --dataset cifar10 --task all --methods drift-opt --n 200
 $B --dataset all --task all --methods drift-cond-latent,drift-cond-latent-mean8 --n 1000
 $B --dataset all --task all --methods drift-opt-latent --n 32

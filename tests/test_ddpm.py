@@ -113,10 +113,16 @@ def test_tuning_on_train_is_recorded_and_used(tmp_path, data_root):
     assert solver.nfe == 40 and chosen["precision"] == "float32"
     tune(ctx, ["dps"], ["deblur"], images=2, command="test values", progress=lambda _: None, values=(0.5, 2.0))
     record = json.loads(path.read_text())
-    extended = record["methods"]["dps"]["deblur"]
-    assert sorted(extended["train_psnr"]) == ["clamp=0 zeta=0.5", "clamp=0 zeta=2.0", "clamp=1 zeta=0.5",
-                                              "clamp=1 zeta=2.0"]
-    assert extended["value"] in (0.5, 2.0) and record["commands"] == ["test values"]  # the entry it replaced was the only one
+    extended = record["methods"]["dps"]["deblur"]  # the new candidates join the recorded ones (same images)
+    new = {"clamp=0 zeta=0.5", "clamp=0 zeta=2.0", "clamp=1 zeta=0.5", "clamp=1 zeta=2.0"}
+    assert set(extended["train_psnr"]) == set(chosen["train_psnr"]) | new
+    scores = {k: v for k, v in extended["train_psnr"].items() if v is not None}
+    best = max(scores, key=scores.get)
+    assert f"clamp={extended['fixed']['clamp']} zeta={extended['value']}" == best
+    assert extended["earlier_commands"] == ["test"] and record["commands"] == ["test", "test values"]
+    tune(ctx, ["dps"], ["deblur"], images=3, command="other images", progress=lambda _: None, values=(0.5,))
+    replaced = json.loads(path.read_text())["methods"]["dps"]["deblur"]  # measured on other images: replaced
+    assert set(replaced["train_psnr"]) == {"clamp=0 zeta=0.5", "clamp=1 zeta=0.5"} and "earlier_commands" not in replaced
     with pytest.raises(InvdriftError, match="exactly one method"):
         tune(ctx, ["dps", "ddrm"], ["deblur"], images=2, command="x", progress=lambda _: None, values=(1.0,))
     record["ddpm"] = "another.safetensors@0000"

@@ -90,10 +90,11 @@ def tune(ctx: Context, methods: list[str], tasks: list[str], images: int, comman
          progress=print, values: tuple | None = None) -> Path:
     """Grid-search each method on the first `images` train images per task; merge into the JSON record.
 
-    `values` replaces the grid of the (single) method's parameter, e.g. to extend it past an edge.
+    `values` replaces the grid of the (single) method's parameter, e.g. to extend it past an edge; their
+    scores join those already recorded for the same task when measured alike, and the best of all is chosen.
     """
     if values is not None and len(methods) != 1:
-        raise InvdriftError("--values needs exactly one method (it replaces that method's grid)")
+        raise InvdriftError("--values needs exactly one method (its candidates replace that method's grid)")
     from ..models import load_ddpm
     from .diffusion_methods import make_diffusion_solver
 
@@ -115,18 +116,54 @@ def tune(ctx: Context, methods: list[str], tasks: list[str], images: int, comman
             def make_solver(key, method=method, candidates=candidates, op=op):
                 return make_diffusion_solver(method, model, schedule, ctx.seed,
                                              DEFAULTS[method] | candidates[key], op)
-            best, scores = tune_on_train(ctx, op, make_solver, candidates, images,
-                                         progress=lambda line, m=method, t=task: progress(f"{m} {t}{line}"))
-            fixed = {k: v for k, v in candidates[best].items() if k != grid.param}
-            chosen.setdefault(method, {})[task] = {
-                "param": grid.param, "value": candidates[best][grid.param], **({"fixed": fixed} if fixed else {}),
-                "images": images, "seed": ctx.seed, "precision": precision_name(ctx.bf16), "command": command,
-                "train_psnr": {k: round(v, 3) if math.isfinite(v) else None for k, v in scores.items()}}
+            _, scores = tune_on_train(ctx, op, make_solver, candidates, images,
+                                      progress=lambda line, m=method, t=task: progress(f"{m} {t}{line}"))
+            entry = {"param": grid.param, "images": images, "seed": ctx.seed, "precision": precision_name(ctx.bf16),
+                     "command": command,
+                     "train_psnr": {k: round(v, 3) if math.isfinite(v) else None for k, v in scores.items()}}
+            if values is not None:
+                entry = extended_entry(entry, recorded_entry(path, label, method, task))
+            scored = {k: (v if v is not None else -math.inf) for k, v in entry["train_psnr"].items()}
+            best = max(scored, key=scored.get)
+            settings_of_best = label_settings(best, grid.param)
+            fixed = {k: v for k, v in settings_of_best.items() if k != grid.param}
+            chosen.setdefault(method, {})[task] = {"param": grid.param, "value": settings_of_best[grid.param],
+                                                   **({"fixed": fixed} if fixed else {}), **entry}
             progress(f"{ctx.dataset} {task} {method}: {best} "
-                     f"({', '.join(f'{k}: {v:.2f} dB' for k, v in scores.items())})")
+                     f"({', '.join(f'{k}: {v:.2f} dB' for k, v in scored.items())})")
     with exclusive_lock(path):
         write_text_atomic(path, json.dumps(merged_record(path, ctx.dataset, label, chosen), indent=1) + "\n")
     return path
+
+
+def label_settings(label: str, param: str) -> dict:
+    """A candidate's label back to its settings: '0.3' → {param: 0.3}; 'clamp=1 zeta=0.3' → {clamp: 1, zeta: 0.3}."""
+    def number(text: str) -> int | float:
+        return int(text) if text.lstrip("-").isdigit() else float(text)
+    words = label.split()
+    if len(words) == 1 and "=" not in label:
+        return {param: number(label)}
+    return {key: number(value) for key, value in (word.split("=", 1) for word in words)}
+
+
+def recorded_entry(path: Path, ddpm_label: str, method: str, task: str) -> dict | None:
+    """The entry on disk for (method, task) if it was tuned for this DDPM, else None."""
+    record = read_record(path)
+    if record is None or record.get("ddpm") != ddpm_label:
+        return None
+    return record["methods"].get(method, {}).get(task)
+
+
+def extended_entry(entry: dict, recorded: dict | None) -> dict:
+    """`entry` (scores of the --values candidates) with the scores already recorded for the same method and
+    task, when they were measured alike (same parameter, images, seed and precision), so that extending a
+    grid past its edge keeps the other side; the commands of both are kept."""
+    alike = recorded is not None and all(recorded.get(k) == entry[k] for k in ("param", "images", "seed", "precision"))
+    if not alike:
+        return entry
+    earlier = recorded.get("earlier_commands", []) + [recorded["command"]]
+    return entry | {"train_psnr": recorded["train_psnr"] | entry["train_psnr"],
+                    "earlier_commands": [c for c in dict.fromkeys(earlier) if c != entry["command"]]}
 
 
 def merged_record(path: Path, dataset: str, ddpm_label: str, chosen: dict[str, dict]) -> dict:
@@ -139,6 +176,7 @@ def merged_record(path: Path, dataset: str, ddpm_label: str, chosen: dict[str, d
         {"kind": "diffusion-tuning", "dataset": dataset, "ddpm": ddpm_label, "methods": {}}
     for method, tasks in chosen.items():
         record["methods"].setdefault(method, {}).update(tasks)
-    commands = [e["command"] for tasks in record["methods"].values() for e in tasks.values() if "command" in e]
+    commands = [c for tasks in record["methods"].values() for e in tasks.values()
+                for c in e.get("earlier_commands", []) + ([e["command"]] if "command" in e else [])]
     record["commands"] = sorted(set(commands + ([record["command"]] if "command" in record else [])))
     return record
