@@ -158,8 +158,10 @@ def extended_entry(entry: dict, recorded: dict | None) -> dict:
     """`entry` (scores of the --values candidates) with the scores already recorded for the same method and
     task, when they were measured alike (same parameter, images, seed and precision), so that extending a
     grid past its edge keeps the other side; the commands of both are kept."""
-    alike = recorded is not None and all(recorded.get(k) == entry[k] for k in ("param", "images", "seed", "precision"))
-    if not alike:
+    if recorded is None:
+        return entry
+    recorded = {"precision": "float32"} | recorded  # entries from before bf16 existed were float32
+    if any(recorded.get(k) != entry[k] for k in ("param", "images", "seed", "precision")):
         return entry
     earlier = recorded.get("earlier_commands", []) + [recorded["command"]]
     return entry | {"train_psnr": recorded["train_psnr"] | entry["train_psnr"],
