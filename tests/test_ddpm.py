@@ -248,3 +248,20 @@ def test_bf16_inference_returns_float32_close_to_float32():
     assert out.dtype == torch.float32 and with_precision(model, False) is model
     reference = model(x, t)
     assert (out - reference).abs().max() < 0.05 * reference.abs().max()
+
+
+def test_settings_table_says_whether_the_grid_brackets_the_choice():
+    from invdrift.solvers.diffusion_tuning import bracket, label_settings, settings_table
+
+    assert label_settings("clamp=1 zeta=0.3", "zeta") == {"clamp": 1, "zeta": 0.3}
+    assert label_settings("100", "t_start") == {"t_start": 100}
+    inside = {"param": "zeta", "value": 0.3, "fixed": {"clamp": 1},
+              "train_psnr": {"clamp=1 zeta=0.1": 20.0, "clamp=1 zeta=0.3": 21.0, "clamp=1 zeta=1.0": None,
+                             "clamp=0 zeta=3.0": 19.0}}
+    edge = {"param": "zeta", "value": 1.0, "fixed": {"clamp": 0},
+            "train_psnr": {"clamp=0 zeta=0.3": 20.0, "clamp=0 zeta=1.0": 21.0, "clamp=1 zeta=3.0": 19.0}}
+    low = {"param": "t_start", "value": 10, "train_psnr": {"10": 20.0, "25": 19.0}}
+    assert [bracket(e) for e in (inside, edge, low)] == ["bracketed", "upper edge", "lower edge"]
+    table = settings_table({"methods": {"dps": {"sr4": inside, "deblur": edge}, "sdedit": {"sr2": low}}})
+    assert table[2] == "| dps | sr4 | zeta=0.3 clamp=1 | 21.00 | bracketed | — | float32 |"
+    assert "| sdedit | sr2 | t_start=10 | 20.00 | lower edge |" in table[4]

@@ -184,6 +184,19 @@ def budget_sentence(rows: list[dict], dataset: str) -> str:
     return ("Best PSNR per budget of network evaluations: " + "; ".join(parts) + ".") if parts else ""
 
 
+def tuning_section(ctx: Context) -> list[str]:
+    """The DDPM solvers' settings chosen on train images (checkpoints/diffusion-D.json), if recorded."""
+    from .solvers.diffusion_tuning import read_record, settings_table, tuning_path
+
+    record = read_record(tuning_path(ctx.dataset, ctx.checkpoints))
+    if record is None:
+        return []
+    return ["### Settings of the DDPM solvers", "",
+            f"Chosen per task by mean PSNR on train images (`{tuning_path(ctx.dataset, ctx.checkpoints).name}`, "
+            f"tuned for {record['ddpm']}); 'lower/upper edge': no candidate was scored beyond the chosen one.", ""
+            ] + settings_table(record) + [""]
+
+
 def write_report(out: Path, results: Path, data_root=None, checkpoints: Path | None = None,
                  n_grid: int = 64, quick: bool = False, vector: bool = False) -> Path:
     """Build the report from results/results.json and the shipped weights.
@@ -230,6 +243,7 @@ def write_report(out: Path, results: Path, data_root=None, checkpoints: Path | N
                 md += [f"### {caption}", "", f"![{caption}]({path.name})", ""]
         md += ["### Best method per budget of network evaluations", ""] + best_by_budget(rows, dataset) + ["",
                budget_sentence(rows, dataset), ""]
+        md += tuning_section(ctx)
         x, _ = data.load_slice(dataset, "test", 0, n_grid, data_root)
         for task in dict.fromkeys(r["task"] for r in ds_rows):
             methods, slow = methods_by_cost(rows, dataset, task)

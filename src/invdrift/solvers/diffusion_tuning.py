@@ -146,6 +146,43 @@ def label_settings(label: str, param: str) -> dict:
     return {key: number(value) for key, value in (word.split("=", 1) for word in words)}
 
 
+def bracket(entry: dict) -> str:
+    """Where the chosen value sits among the scored candidates of its own variant: 'bracketed' (a lower
+    score, or divergence, on each side), 'lower edge' or 'upper edge' (nothing scored beyond it)."""
+    chosen = {"param": entry["value"]} | entry.get("fixed", {})
+    param = entry["param"]
+    same_variant = []
+    for label, score in entry["train_psnr"].items():
+        candidate = label_settings(label, param)
+        if all(candidate.get(k) == v for k, v in entry.get("fixed", {}).items()):
+            same_variant.append((candidate[param], score))
+    below = [v for v, _ in same_variant if v < chosen["param"]]
+    above = [v for v, _ in same_variant if v > chosen["param"]]
+    if not below:
+        return "lower edge"
+    if not above:
+        return "upper edge"
+    return "bracketed"
+
+
+def settings_table(record: dict) -> list[str]:
+    """Markdown table of a tuning record: per method and task the chosen setting, its train PSNR, whether
+    the grid brackets it, and the images it was measured on."""
+    lines = ["| method | task | chosen | train PSNR (dB) | in the grid | train images | precision |",
+             "|---|---|---|---|---|---|---|"]
+    for method, tasks in record["methods"].items():
+        for task, entry in tasks.items():
+            fixed = " ".join(f"{k}={v}" for k, v in entry.get("fixed", {}).items())
+            label = next((k for k in entry["train_psnr"]
+                          if label_settings(k, entry["param"]) == {entry["param"]: entry["value"]} | entry.get("fixed", {})),
+                         None)
+            score = entry["train_psnr"].get(label) if label else None
+            lines.append(f"| {method} | {task} | {entry['param']}={entry['value']}{' ' + fixed if fixed else ''} | "
+                         f"{'—' if score is None else f'{score:.2f}'} | {bracket(entry)} | {entry.get('images', '—')} | "
+                         f"{entry.get('precision', 'float32')} |")
+    return lines
+
+
 def recorded_entry(path: Path, ddpm_label: str, method: str, task: str) -> dict | None:
     """The entry on disk for (method, task) if it was tuned for this DDPM, else None."""
     record = read_record(path)
