@@ -16,7 +16,8 @@ $B --dataset mnist --task denoise --methods tweedie --n 1000
 $B --dataset mnist --task all --methods sdedit --n 1000 --bf16
 $B --dataset mnist --task all --methods ddrm:steps=10,ddrm:steps=50,ddrm:steps=100,diffpir:steps=10,diffpir:steps=50,diffpir:steps=100 --n 200 --bf16
 $B --dataset mnist --task all --methods dps:steps=10,dps:steps=20,dps:steps=50,dps:steps=100 --n 100 --bf16
-$B --dataset mnist --task all --methods scoreald --n 100
+$B --dataset mnist --task denoise,deblur,inpaint_box,inpaint_random --methods scoreald --n 100
+$B --dataset mnist --task sr2,sr4 --methods scoreald --n 100 --bf16
 $B --dataset mnist --task all --methods dps --n 50
 $B --dataset mnist --task all --methods drift-opt --n 200
 $B --dataset cifar10 --task denoise --methods tweedie --n 1000
