@@ -20,7 +20,7 @@ class BF16Inference(torch.nn.Module):
         self.network = network
 
     def forward(self, *args: torch.Tensor) -> torch.Tensor:
-        with torch.autocast("cpu", dtype=torch.bfloat16):
+        with bf16_autocast(True):
             return self.network(*args).float()
 
 

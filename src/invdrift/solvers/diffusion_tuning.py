@@ -146,18 +146,19 @@ def label_settings(label: str, param: str) -> dict:
     return {key: number(value) for key, value in (word.split("=", 1) for word in words)}
 
 
+def entry_precision(entry: dict) -> str:
+    """The precision an entry was tuned in; entries from before bf16 existed were float32."""
+    return entry.get("precision", "float32")
+
+
 def bracket(entry: dict) -> str:
     """Where the chosen value sits among the scored candidates of its own variant: 'bracketed' (a lower
     score, or divergence, on each side), 'lower edge' or 'upper edge' (nothing scored beyond it)."""
-    chosen = {"param": entry["value"]} | entry.get("fixed", {})
-    param = entry["param"]
-    same_variant = []
-    for label, score in entry["train_psnr"].items():
-        candidate = label_settings(label, param)
-        if all(candidate.get(k) == v for k, v in entry.get("fixed", {}).items()):
-            same_variant.append((candidate[param], score))
-    below = [v for v, _ in same_variant if v < chosen["param"]]
-    above = [v for v, _ in same_variant if v > chosen["param"]]
+    param, value, fixed = entry["param"], entry["value"], entry.get("fixed", {})
+    same_variant = [candidate[param] for candidate in (label_settings(label, param) for label in entry["train_psnr"])
+                    if all(candidate.get(k) == v for k, v in fixed.items())]
+    below = [v for v in same_variant if v < value]
+    above = [v for v in same_variant if v > value]
     if not below:
         return "lower edge"
     if not above:
@@ -179,7 +180,7 @@ def settings_table(record: dict) -> list[str]:
             score = entry["train_psnr"].get(label) if label else None
             lines.append(f"| {method} | {task} | {entry['param']}={entry['value']}{' ' + fixed if fixed else ''} | "
                          f"{'—' if score is None else f'{score:.2f}'} | {bracket(entry)} | {entry.get('images', '—')} | "
-                         f"{entry.get('precision', 'float32')} |")
+                         f"{entry_precision(entry)} |")
     return lines
 
 
@@ -197,8 +198,8 @@ def extended_entry(entry: dict, recorded: dict | None) -> dict:
     grid past its edge keeps the other side; the commands of both are kept."""
     if recorded is None:
         return entry
-    recorded = {"precision": "float32"} | recorded  # entries from before bf16 existed were float32
-    if any(recorded.get(k) != entry[k] for k in ("param", "images", "seed", "precision")):
+    if entry_precision(recorded) != entry["precision"] or \
+            any(recorded.get(k) != entry[k] for k in ("param", "images", "seed")):
         return entry
     earlier = recorded.get("earlier_commands", []) + [recorded["command"]]
     return entry | {"train_psnr": recorded["train_psnr"] | entry["train_psnr"],
