@@ -18,12 +18,16 @@ $B --dataset mnist --task all --methods ddrm:steps=10,ddrm:steps=50,ddrm:steps=1
 $B --dataset mnist --task all --methods dps:steps=10,dps:steps=20,dps:steps=50,dps:steps=100 --n 100 --bf16
 $B --dataset mnist --task denoise,deblur,inpaint_box,inpaint_random --methods scoreald --n 100
 $B --dataset mnist --task sr2,sr4 --methods scoreald --n 100 --bf16
-$B --dataset mnist --task all --methods dps --n 50
+$B --dataset mnist --task all --methods dps --n 100 --bf16
 $B --dataset mnist --task all --methods drift-opt --n 200
+$B --dataset mnist --task all --methods sdedit:t=250,sdedit:t=500,sdedit:t=750 --n 100 --bf16
 $B --dataset cifar10 --task denoise --methods tweedie --n 1000
 $B --dataset cifar10 --task all --methods sdedit --n 200 --bf16
 $B --dataset cifar10 --task all --methods scoreald --n 32 --bf16
 $B --dataset cifar10 --task all --methods dps --n 100 --bf16
+$B --dataset cifar10 --task all --methods ddrm:steps=10,ddrm:steps=50,ddrm:steps=100,diffpir:steps=10,diffpir:steps=50,diffpir:steps=100 --n 100 --bf16
+$B --dataset cifar10 --task all --methods dps:steps=10,dps:steps=20,dps:steps=50,dps:steps=100 --n 50 --bf16
+$B --dataset cifar10 --task all --methods sdedit:t=250,sdedit:t=500,sdedit:t=750 --n 50 --bf16
 $B --dataset cifar10 --task all --methods drift-opt --n 200
 $B --dataset all --task all --methods drift-cond-latent,drift-cond-latent-mean8 --n 1000
 $B --dataset all --task all --methods drift-opt-latent --n 32

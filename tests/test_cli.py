@@ -88,10 +88,16 @@ def test_bench_threads_are_named_in_the_machine_column(capsys, tmp_path, data_ro
     assert code == 0
     (row,) = json.loads((out / "results.json").read_text())["rows"]
     assert row["machine"].startswith("4 cores (1 thread used), ")
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     code, _, _ = run_cli(["bench", "--dataset", "mnist", "--task", "denoise", "--methods", "pinv", "--n", "8",
                           "--out", str(out), "--data-root", str(data_root)], capsys)
     (row,) = json.loads((out / "results.json").read_text())["rows"]
     assert row["machine"].startswith("4 cores, ")
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")  # as speed: the environment's thread count when none is asked for
+    code, _, _ = run_cli(["bench", "--dataset", "mnist", "--task", "denoise", "--methods", "pinv", "--n", "8",
+                          "--out", str(out), "--data-root", str(data_root)], capsys)
+    (row,) = json.loads((out / "results.json").read_text())["rows"]
+    assert row["machine"].startswith("4 cores (2 threads used), ")
 
 
 def test_merge_combines_bench_folders_and_refuses_an_empty_one(capsys, tmp_path, data_root):

@@ -279,8 +279,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lpips-weights", default=None,
                    help="LPIPS weights (AlexNet + linear heads, safetensors; else $INVDRIFT_LPIPS; else missing)")
     p.add_argument("--threads", type=int, default=None,
-                   help="CPU threads for the timed runs (default: all cores, as the protocol says; "
-                        "fewer are recorded in the machine column)")
+                   help="CPU threads for the timed runs (default: $OMP_NUM_THREADS if set, else all cores, as the "
+                        "protocol says; fewer are recorded in the machine column)")
     p.add_argument("--samples", type=int, default=0, metavar="K",
                    help="for methods that sample a posterior (drift-cond, drift-cond-latent, drift-opt, sdedit, "
                         "scoreald, dps): also draw K samples per image and add psnr_1, psnr_mean, range_coverage, "

@@ -29,9 +29,17 @@ def describe(threads: int | None = None) -> str:
     return f"{cores} cores{used}, {cpu_model()}, {gpu}, torch {torch.__version__}"
 
 
+def env_threads() -> int | None:
+    """$OMP_NUM_THREADS as a positive integer, else None."""
+    value = os.environ.get("OMP_NUM_THREADS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
 def compute_threads(requested: int | None = None) -> int:
-    """Threads for timed work: all cores (the protocol's rule) unless fewer are asked for."""
+    """Threads for timed work: the ones asked for, else $OMP_NUM_THREADS, else all cores (the protocol's rule)."""
     cores = os.cpu_count() or 1
+    if requested is None:
+        requested = env_threads()
     if requested is None:
         return cores
     if requested < 1:

@@ -7,7 +7,6 @@ Restoration methods are timed on the protocol's measurements of test images; `ge
 
 from __future__ import annotations
 
-import os
 import statistics
 import time
 from dataclasses import replace
@@ -46,12 +45,6 @@ def _runner(name: str, ctx: Context, batch: bench.Batch) -> Callable[[], None]:
     return lambda: solver(batch.y, batch.op)
 
 
-def _env_threads() -> int | None:
-    """$OMP_NUM_THREADS as a positive integer, else None."""
-    value = os.environ.get("OMP_NUM_THREADS", "")
-    return int(value) if value.isdigit() and int(value) > 0 else None
-
-
 def _batch_size(spec: str, default: int) -> int:
     """B of 'METHOD@B', else the default batch."""
     if "@" not in spec:
@@ -72,7 +65,7 @@ def measure_speed(dataset: str, task: str, methods: list[str], n: int = 256, rep
     `threads`: CPU threads (default $OMP_NUM_THREADS if set, else all cores); the machine string says so.
     `bf16`: each method is also timed with its network evaluations in bfloat16, as 'METHOD bf16'.
     """
-    threads = compute_threads(threads if threads is not None else _env_threads())
+    threads = compute_threads(threads)
     torch.set_num_threads(threads)
     sizes = {m: _batch_size(m, n) for m in methods}
     x, _ = data.load_slice(dataset, "test", 0, max(sizes.values()), data_root)
