@@ -28,12 +28,23 @@ def test_rows_group_into_one_moved_parameter_each():
 def test_the_conclusion_names_the_method_that_loses_least():
     groups = robustness.families(ROWS, "mnist", MNIST)
     lost = robustness.losses(groups, MNIST)
-    assert lost["wiener"] == ((2.0 - 3.0 + 1.5) / 3, 3) and lost["regression"] == ((7.0 + 3.0 + 6.0) / 3, 3)
+    assert lost["wiener"] == ((2.0 - 3.0 + 1.5) / 3, 3, 0) and lost["regression"] == ((7.0 + 3.0 + 6.0) / 3, 3, 0)
     lines = robustness.conclusion(groups, MNIST)
     assert "`wiener` loses least (mean +0.17 dB" in lines[0] and "`regression` +5.33" in lines[0]
+    assert "more test images" not in lines[0]
     assert lines[1] == "- Highest mean PSNR on those moved operators: `wiener` (19.83 dB)."
     table = robustness.family_tables(groups, MNIST)
     assert "| method | std=1 | std=1.5 (v1) | std=2 |" in table and "| regression | 19.00 | 22.00 | 15.00 |" in table
+
+
+def test_a_moved_row_on_fewer_images_is_compared_with_the_v1_row_and_said_so():
+    rows = [_row("deblur", "wiener", 20.0), _row("deblur", "wiener", 99.0, n=32), _row("deblur:std=2", "wiener", 18.0, n=32),
+            _row("deblur", "dps", 21.0, n=100), _row("deblur:std=2", "dps", 20.5, n=32)]
+    groups = robustness.families(rows, "mnist", MNIST)
+    lost = robustness.losses(groups, MNIST)
+    assert lost["wiener"] == (81.0, 1, 0)  # the v1 row on the same n wins over the one on 1000 images
+    assert lost["dps"] == (0.5, 1, 1)
+    assert "In 1 of these differences the v1 row ran on more test images" in robustness.conclusion(groups, MNIST)[0]
 
 
 def test_denoising_levels_are_the_ddpm_noise_levels():

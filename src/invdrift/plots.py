@@ -133,11 +133,17 @@ def parameter_lines(groups: dict[tuple[str, str], list[dict]], v1: dict[tuple[st
                 ax.scatter(m["value"], m["psnr"], s=20, color=colour[method] if full else "none",
                            edgecolors=colour[method], zorder=3)
         ax.axvline(v1[key], color="grey", ls=":", lw=1)
+        if key[1] == "sigma":  # noise levels span decades (up to the DDPM's t = 900)
+            ax.set_xscale("log")
         ax.set_title(f"{key[0]}: {key[1]} moved (dotted: v1)", fontsize=9)
         ax.set_xlabel(key[1], fontsize=8)
         ax.set_ylabel("PSNR (dB)", fontsize=8)
         ax.grid(alpha=0.3)
-    handles, labels = axes.flat[0].get_legend_handles_labels()
+    legend = {}  # every method once, whichever panel it appears in
+    for ax in axes.flat:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            legend.setdefault(label, handle)
+    handles, labels = list(legend.values()), list(legend)
     for ax in list(axes.flat)[len(keys):]:
         ax.axis("off")
     fig.legend(handles, labels, loc="lower center", ncol=min(6, len(labels)), fontsize=7, frameon=False)
