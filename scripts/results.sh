@@ -33,6 +33,6 @@ $B --dataset all --task all --methods drift-cond-latent,drift-cond-latent-mean8 
 $B --dataset all --task all --methods drift-opt-latent --n 32
 .venv/bin/python scripts/posterior_table.py "$DATA" mnist results results/posterior same
 .venv/bin/python scripts/posterior_table.py "$DATA" cifar10 results results/posterior same
-bash scripts/robustness.sh "$DATA" mnist
+ROBUSTNESS_N=200 bash scripts/robustness.sh "$DATA" mnist cifar10
 .venv/bin/python scripts/family_table.py "$DATA" mnist results/family
 .venv/bin/invdrift report --results results --out report --data-root "$DATA" --readme README.md
