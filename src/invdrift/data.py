@@ -127,7 +127,7 @@ def to_float(images: np.ndarray) -> torch.Tensor:
         images = images[:, None]
     else:
         images = images.transpose(0, 3, 1, 2)
-    return torch.from_numpy(np.ascontiguousarray(images)).float().div_(255.0)
+    return torch.tensor(images, dtype=torch.float32).div_(255.0)  # a copy: read-only arrays (np.frombuffer) are fine
 
 
 def _load_npz(path: Path, keys: tuple[str, str]) -> tuple[np.ndarray, np.ndarray]:
