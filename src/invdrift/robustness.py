@@ -152,8 +152,8 @@ def section(rows: list[dict], dataset: str, shape: tuple[int, int, int], schedul
                "Each panel moves one parameter of one task away from v1 (PROTOCOL.md v2); the plug-and-play "
                "methods are given the true operator, the trained restorers were trained on v1 only.", ""]
         md += [f"![robustness]({plot.name})", ""] if plot else []
-        levels = set(denoising_levels(schedule)) if schedule is not None else set()
-        variants = {key: [m for m in members if m["task"] not in levels] for key, members in groups.items()}
+        level_tasks = set(denoising_levels(schedule)) if schedule is not None else set()
+        variants = {key: [m for m in members if m["task"] not in level_tasks] for key, members in groups.items()}
         md += conclusion(variants, shape) + [""] + family_tables(groups, shape)  # levels have a table of their own
     levels = denoising_table(rows, dataset, schedule) if schedule is not None else []
     if levels:
