@@ -101,18 +101,27 @@ def test_tiny_autoencoder_trains_and_reports_reconstruction_psnr(tmp_path, data_
     assert model.encode(x).shape == (2, 2, 7, 7) and model.decode(model.encode(x)).shape == x.shape
 
 
-@pytest.mark.parametrize("loss", ["drift-group", "energy"])
-def test_grouped_losses_train_in_bf16_and_warm_start(loss, tmp_path, data_root):
-    """The per-measurement losses run a few bf16 steps, and `init` starts from regression weights."""
+@pytest.mark.parametrize("loss,twin,kind", [("drift-group", "regression", "drift-cond"),
+                                            ("energy", "regression", "drift-cond"),
+                                            ("drift-group", "regression-family", "drift-cond-family")])
+def test_grouped_losses_train_in_bf16_and_warm_start(loss, twin, kind, tmp_path, data_root):
+    """The per-measurement losses run a few bf16 steps, and `init` starts from the regression twin's weights;
+    the other twin's weights are refused."""
+    from invdrift.errors import InvdriftError
+
     base = dict(TINY, steps=4, train_limit=256, batch_size=4, samples_per_y=2)
     regression = {k: v for k, v in base.items() if k != "samples_per_y"}
-    train.train("regression", "mnist", regression, tmp_path / "reg", tmp_path, data_root, progress=False)
-    init = str(tmp_path / "regression-mnist.safetensors")
-    path = train.train("drift-cond", "mnist", dict(base, loss=loss, bf16=True, init=init), tmp_path / "run",
+    train.train(twin, "mnist", regression, tmp_path / "reg", tmp_path, data_root, progress=False)
+    init = str(tmp_path / f"{twin}-mnist.safetensors")
+    path = train.train(kind, "mnist", dict(base, loss=loss, bf16=True, init=init), tmp_path / "run",
                        tmp_path / "out", data_root, progress=False)
     record = json.loads(path.with_suffix(".json").read_text())
     assert record["loss"] == loss and record["bf16"] is True
-    assert record["init_weights"].startswith("regression-mnist.safetensors@")
+    assert record["init_weights"].startswith(f"{twin}-mnist.safetensors@")
+    other = "drift-cond-family" if kind == "drift-cond" else "drift-cond"
+    with pytest.raises(InvdriftError, match=f"holds a '{twin}' model"):
+        train.train(other, "mnist", dict(base, loss=loss, init=init), tmp_path / "other", tmp_path / "out2",
+                    data_root, progress=False)
     for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines():
         assert math.isfinite(json.loads(line)["loss"])
 

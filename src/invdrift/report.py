@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from . import bench, data, latent_report, metrics, operators, robustness
+from . import bench, data, latent_report, metrics, operators, provenance, robustness
 from .checkpoint import default_checkpoints, read_config
 from .errors import InvdriftError
 from .fileio import write_text_atomic
@@ -220,6 +220,7 @@ def write_report(out: Path, results: Path, data_root=None, checkpoints: Path | N
     md = ["# invdrift report", "", "Protocol v1 (PROTOCOL.md). Machine: " + "; ".join(machine), "",
           "Rows with n < 1000 use the first n test images (slow methods). fd is estimated from the n restored "
           "and n clean images, so it is biased upwards for small n: compare fd only between rows of the same n.", ""]
+    md += provenance.stale_summary(rows, Path(checkpoints or default_checkpoints()))
     all_rows, rows = rows, [r for r in rows if r["task"] in operators.TASKS]  # v1 operators; moved ones below
     for dataset in dict.fromkeys(r["dataset"] for r in rows):
         ctx = Context(data.models_dataset(dataset), data_root, Path(checkpoints or default_checkpoints()))

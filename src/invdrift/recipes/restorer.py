@@ -46,6 +46,7 @@ class DriftCondRecipe(FeatureRecipe):
     `energy` (the energy score per group). `batch_size` counts measurements; each gets `samples_per_y`."""
 
     kind = "drift-cond"
+    twin = "regression"  # the kind whose weights `init` may start from
 
     def defaults(self, dataset: str) -> dict:
         return _restorer_defaults(dataset) | {
@@ -60,12 +61,12 @@ class DriftCondRecipe(FeatureRecipe):
             raise InvdriftError(f"loss {config['loss']} needs samples_per_y ≥ 2")
 
     def initialise(self, model, config: dict) -> None:
-        """With `init` (a regression weights file of the same width): start from those weights."""
+        """With `init` (the regression twin's weights file, same width): start from those weights."""
         if not config.get("init"):
             return
         from ..checkpoint import checkpoint_label, load_into, load_model_weights
 
-        state, source = load_model_weights(config["init"], "regression", config["dataset"])
+        state, source = load_model_weights(config["init"], self.twin, config["dataset"])
         if source.get("width") != config["width"]:
             raise InvdriftError(f"init {config['init']}: width {source.get('width')}, this run {config['width']}")
         load_into(model, state, config["init"])
@@ -131,6 +132,7 @@ class DriftCondFamilyRecipe(DriftCondRecipe):
     """`drift-cond` trained on the operator family (operator_family.py), conditioned without a task code."""
 
     kind = "drift-cond-family"
+    twin = "regression-family"
 
     def defaults(self, dataset: str) -> dict:
         return super().defaults(dataset) | FAMILY
