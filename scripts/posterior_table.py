@@ -7,7 +7,8 @@ and runs, unless they are there, two small benches into OUT:
 - OUT/dps-samples-DATASET: DPS with K = 8 posterior samples on 32 test images (its posterior columns).
 Writes OUT/posterior-DATASET.md with each target met / not met and the numbers behind it.
 Usage: .venv/bin/python scripts/posterior_table.py DATA DATASET [RESULTS] [OUT] [PARTS]
-(PARTS: the benches allowed to run now, default same,dps-samples.)
+(PARTS: the benches allowed to run now, default same,dps-samples; dps-samples runs only the tasks
+not yet in OUT/dps-samples-DATASET, one bench per task.)
 """
 
 import sys
@@ -34,9 +35,10 @@ def main(data_root: str, dataset: str, results: str = "results", out: str = "res
         for n in sorted({rows[(t, "dps")]["n"] for t in tasks}):
             bench.bench([dataset], [t for t in tasks if rows[(t, "dps")]["n"] == n], ["drift-cond"], n=n,
                         out=same_dir, **common)
-    if "dps-samples" in wanted and not (dps_dir / "results.json").is_file():
-        bench.bench([dataset], list(operators.TASKS), ["dps"], n=DPS_SAMPLES_N, samples=8, out=dps_dir, bf16=True,
-                    **common)
+    if "dps-samples" in wanted:  # one task per bench, so that an interrupted run keeps the tasks it finished
+        done = {r["task"] for r in bench.load_rows(dps_dir)}
+        for task in [t for t in operators.TASKS if t not in done]:
+            bench.bench([dataset], [task], ["dps"], n=DPS_SAMPLES_N, samples=8, out=dps_dir, bf16=True, **common)
     same = {r["task"]: r for r in bench.load_rows(same_dir)}
     dps_k = {r["task"]: r for r in bench.load_rows(dps_dir)}
 

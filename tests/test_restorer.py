@@ -154,3 +154,20 @@ def test_shipped_restorer_in_bf16_matches_float32_and_says_so():
     gap = (metrics.psnr(out[True].clamp(0, 1), x) - metrics.psnr(out[False].clamp(0, 1), x)).mean().abs()
     assert gap < 0.05
     assert [solvers[b].precision for b in (False, True)] == ["float32", "bf16"]
+
+
+def test_training_on_with_more_steps_equals_one_longer_run(tmp_path, data_root):
+    """A finished run given a larger `steps` trains on; the weights equal those of one run with that `steps`."""
+    from safetensors.torch import load_file
+
+    base = dict(TINY, train_limit=256, batch_size=4, warmup=2)
+    train.train("regression", "mnist", dict(base, steps=3), tmp_path / "run", tmp_path / "short", data_root,
+                progress=False)
+    extended = train.train("regression", "mnist", dict(base, steps=6), tmp_path / "run", tmp_path / "on", data_root,
+                           progress=False)
+    single = train.train("regression", "mnist", dict(base, steps=6), tmp_path / "one", tmp_path / "single", data_root,
+                         progress=False)
+    a, b = load_file(str(extended)), load_file(str(single))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    short = load_file(str(tmp_path / "short" / extended.name))
+    assert not all(torch.equal(a[k], short[k]) for k in a)  # it did train on
