@@ -30,7 +30,7 @@ def test_the_conclusion_names_the_method_that_loses_least():
     lost = robustness.losses(groups, MNIST)
     assert lost["wiener"] == ((2.0 - 3.0 + 1.5) / 3, 3, 0) and lost["regression"] == ((7.0 + 3.0 + 6.0) / 3, 3, 0)
     lines = robustness.conclusion(groups, MNIST)
-    assert "`wiener` loses least (mean +0.17 dB" in lines[0] and "`regression` +5.33" in lines[0]
+    assert "`wiener` loses least (mean PSNR lost from its v1 row +0.17 dB" in lines[0] and "`regression` +5.33" in lines[0]
     assert "more test images" not in lines[0]
     assert lines[1] == "- Highest mean PSNR on those moved operators: `wiener` (19.83 dB)."
     table = robustness.family_tables(groups, MNIST)

@@ -107,7 +107,7 @@ def conclusion(groups: dict[tuple[str, str], list[dict]], shape: tuple[int, int,
     caveat = (f" In {other_n} of these differences the v1 row ran on more test images than the moved one "
               f"(both from test image 0)." if other_n else "")
     return [f"- Over the {most} moved operators that every listed method ran on: `{least}` loses least "
-            f"(mean {complete[least][0]:+.2f} dB from its v1 PSNR; "
+            f"(mean PSNR lost from its v1 row {complete[least][0]:+.2f} dB, a negative loss being a gain; "
             + ", ".join(f"`{k}` {v[0]:+.2f}" for k, v in sorted(complete.items(), key=lambda kv: kv[1][0])
                         if k != least) + ")." + caveat,
             f"- Highest mean PSNR on those moved operators: `{best}` ({means[best]:.2f} dB)."]
