@@ -11,22 +11,17 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from .fileio import sha256_file
+from .checkpoint import checkpoint_label
 
-LABEL = re.compile(r"([\w.+-]+\.safetensors)@([0-9a-f]+)")
-
-
-def current_labels(checkpoints: Path, names: set[str]) -> dict[str, str | None]:
-    """The SHA-256 of each named weights file in `checkpoints` (None when the file is absent)."""
-    return {name: sha256_file(checkpoints / name) if (checkpoints / name).is_file() else None for name in names}
+LABEL = re.compile(r"[\w.+-]+\.safetensors@[0-9a-f]+")  # checkpoint_label's form
 
 
 def stale_rows(rows: list[dict], checkpoints: Path) -> list[dict]:
     """Rows whose recorded weights differ from (or are missing among) the files in `checkpoints`."""
     labels = [(row, LABEL.findall(str(row.get("checkpoint") or ""))) for row in rows]
-    shipped = current_labels(Path(checkpoints), {name for _, found in labels for name, _ in found})
-    return [row for row, found in labels
-            if any(shipped[name] is None or not shipped[name].startswith(prefix) for name, prefix in found)]
+    names = {label.split("@")[0] for _, found in labels for label in found}
+    shipped = {checkpoint_label(Path(checkpoints) / name) for name in names if (Path(checkpoints) / name).is_file()}
+    return [row for row, found in labels if any(label not in shipped for label in found)]
 
 
 def stale_summary(rows: list[dict], checkpoints: Path) -> list[str]:

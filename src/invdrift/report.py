@@ -205,6 +205,7 @@ def write_report(out: Path, results: Path, data_root=None, checkpoints: Path | N
     with `vector`, every plot is also written as PDF beside its PNG.
     """
     rows = bench.load_rows(results)
+    checkpoints = Path(checkpoints or default_checkpoints())
     if not rows:
         raise InvdriftError(f"no results in {results}: run `invdrift bench … --out {results}` first")
     out.mkdir(parents=True, exist_ok=True)
@@ -220,10 +221,10 @@ def write_report(out: Path, results: Path, data_root=None, checkpoints: Path | N
     md = ["# invdrift report", "", "Protocol v1 (PROTOCOL.md). Machine: " + "; ".join(machine), "",
           "Rows with n < 1000 use the first n test images (slow methods). fd is estimated from the n restored "
           "and n clean images, so it is biased upwards for small n: compare fd only between rows of the same n.", ""]
-    md += provenance.stale_summary(rows, Path(checkpoints or default_checkpoints()))
+    md += provenance.stale_summary(rows, checkpoints)
     all_rows, rows = rows, [r for r in rows if r["task"] in operators.TASKS]  # v1 operators; moved ones below
     for dataset in dict.fromkeys(r["dataset"] for r in rows):
-        ctx = Context(data.models_dataset(dataset), data_root, Path(checkpoints or default_checkpoints()))
+        ctx = Context(data.models_dataset(dataset), data_root, checkpoints)
         ds_rows = [r for r in rows if r["dataset"] == dataset]
         md += [f"## {dataset}", "", _table(rows, dataset), ""] + _best_by_task(rows, dataset) + [""]
         if ctx.dataset != dataset:
