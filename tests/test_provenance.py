@@ -16,3 +16,39 @@ def test_rows_from_other_weights_are_stale(tmp_path):
     lines = provenance.stale_summary(rows, tmp_path)
     assert lines[0].startswith("**2 rows") and "| mnist | regression | regression-mnist.safetensors@0123456789ab | 1 |" in lines
     assert provenance.stale_summary(rows[:1] + rows[3:], tmp_path) == []
+
+
+def test_stale_rows_group_into_bench_runs_with_their_own_settings():
+    base = {"dataset": "mnist", "method": "drift-cond", "n": 1000, "offset": 0, "seed": 0, "precision": "float32"}
+    stale = [base | {"task": "sr4", "samples": 8}, base | {"task": "deblur", "samples": 8},
+             base | {"task": "deblur:std=2", "n": 200, "precision": "bf16"},
+             base | {"task": "sr4", "method": "regression"}]
+    groups = provenance.rerun_groups(stale)
+    assert [(g["methods"], g["tasks"], g["n"], g["samples"], g["bf16"]) for g in groups] == [
+        (["drift-cond"], ["sr4", "deblur"], 1000, 8, False), (["drift-cond"], ["deblur:std=2"], 200, 0, True),
+        (["regression"], ["sr4"], 1000, 0, False)]
+
+
+def test_bench_stale_measures_old_rows_again_and_nothing_else(capsys, tmp_path, data_root, shipped_subset):
+    import json
+
+    from invdrift import bench, cli
+
+    checkpoints = shipped_subset("regression-mnist")
+    out = tmp_path / "results"
+    common = ["--data-root", str(data_root), "--checkpoints", str(checkpoints), "--out", str(out)]
+    assert cli.main(["bench", "--task", "sr4,deblur:std=2", "--methods", "regression,wiener", "--n", "8",
+                     *common]) == 0
+    fresh = {(r["task"], r["method"]): r for r in bench.load_rows(out)}
+    doc = json.loads((out / "results.json").read_text())
+    for row in doc["rows"]:
+        if row["method"] == "regression" and row["task"] == "deblur:std=2":
+            row["checkpoint"], row["psnr"] = "regression-mnist.safetensors@0123456789ab", 0.0
+    (out / "results.json").write_text(json.dumps(doc))
+    assert cli.main(["bench", "--stale", *common]) == 0
+    assert "re-running mnist regression on deblur:std=2 (n 8)" in capsys.readouterr().out
+    again = {(r["task"], r["method"]): r for r in bench.load_rows(out)}
+    assert again.keys() == fresh.keys()
+    assert again[("deblur:std=2", "regression")]["psnr"] == fresh[("deblur:std=2", "regression")]["psnr"]
+    assert cli.main(["bench", "--stale", *common]) == 0
+    assert "nothing to re-run" in capsys.readouterr().out

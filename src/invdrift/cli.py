@@ -22,6 +22,8 @@ def cmd_bench(args: argparse.Namespace) -> None:
     from . import bench, data, operators
     from .solvers import registry
 
+    if args.stale:
+        return _bench_stale(args)
     methods = registry.resolve(args.methods)
     grouped = any(spec in (*registry.GROUPS, "all") for spec in split_specs(args.methods))  # skip unshipped ones
     rows = bench.bench(_split(args.dataset, ("mnist", "cifar10")),
@@ -31,6 +33,25 @@ def cmd_bench(args: argparse.Namespace) -> None:
                        lpips_weights=args.lpips_weights, threads=args.threads, samples=args.samples,
                        bf16=args.bf16, skip_missing=grouped)
     print(f"{len(rows)} rows written to {Path(args.out) / 'results.md'} (also .csv, .json)")
+
+
+def _bench_stale(args: argparse.Namespace) -> None:
+    """Measure again the rows of OUT whose weights are not the shipped ones, each with its own settings."""
+    from . import bench, provenance
+
+    out = Path(args.out)
+    checkpoints = Path(args.checkpoints or default_checkpoints())
+    groups = provenance.rerun_groups(provenance.stale_rows(bench.load_rows(out), checkpoints))
+    if not groups:
+        print(f"every row in {out} was measured with the weights in {checkpoints}: nothing to re-run")
+        return
+    for group in groups:
+        print(f"re-running {group['datasets'][0]} {group['methods'][0]} on {', '.join(group['tasks'])} "
+              f"(n {group['n']}{', %d samples' % group['samples'] if group['samples'] else ''}"
+              f"{', bf16' if group['bf16'] else ''})", flush=True)
+        bench.bench(**group, out=out, data_root=args.data_root, batch_size=args.batch_size,
+                    checkpoints=checkpoints, lpips_weights=args.lpips_weights, threads=args.threads)
+    print(f"{len(groups)} groups of rows re-run into {out / 'results.md'}")
 
 
 def cmd_merge(args: argparse.Namespace) -> None:
@@ -288,6 +309,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bf16", action="store_true",
                    help="network evaluations of the DDPM solvers and the trained restorers in bfloat16 (about "
                         "2× faster on CPUs with native bf16; rows record precision)")
+    p.add_argument("--stale", action="store_true",
+                   help="re-run the rows of OUT measured with weights other than the shipped ones, each with its "
+                        "own dataset, operator, method, n, offset, seed, samples and precision (the options "
+                        "that choose rows are then not used)")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("merge", help="merge the rows of other results folders into one",

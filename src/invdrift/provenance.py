@@ -2,7 +2,8 @@
 
 Every row records its weights as `file.safetensors@sha256prefix` (checkpoint.checkpoint_label). After a
 model is retrained, rows measured with the old file stay in results/ until they are re-run; this module
-finds them so that the report can say so instead of mixing two models under one name.
+finds them so that the report can say so instead of mixing two models under one name, and
+`rerun_groups` turns them into the bench runs that measure them again (`invdrift bench --stale`).
 """
 
 from __future__ import annotations
@@ -31,7 +32,20 @@ def stale_summary(rows: list[dict], checkpoints: Path) -> list[str]:
         return []
     counts = Counter((r["dataset"], r["method"], r["checkpoint"]) for r in stale)
     lines = [f"**{len(stale)} rows were measured with weights that are not the shipped ones** "
-             f"(re-run them with `invdrift bench`):", "", "| dataset | method | weights in the rows | rows |",
+             f"(re-run them with `invdrift bench --stale`):", "", "| dataset | method | weights in the rows | rows |",
              "|---|---|---|---|"]
     lines += [f"| {d} | {m} | {c} | {k} |" for (d, m, c), k in sorted(counts.items())]
     return lines + [""]
+
+
+def rerun_groups(stale: list[dict]) -> list[dict]:
+    """The bench runs that measure `stale` rows again with their own settings: one per dataset, method, n,
+    offset, seed, samples and precision, with the tasks (operators) of that group in first-seen order."""
+    groups: dict[tuple, list[str]] = {}
+    for row in stale:
+        key = (row["dataset"], row["method"], row["n"], row.get("offset", 0), row.get("seed", 0),
+               row.get("samples") or 0, row.get("precision") == "bf16")
+        if row["task"] not in groups.setdefault(key, []):
+            groups[key].append(row["task"])
+    return [{"datasets": [d], "methods": [m], "n": n, "offset": o, "seed": s, "samples": k, "bf16": b, "tasks": t}
+            for (d, m, n, o, s, k, b), t in groups.items()]
