@@ -8,7 +8,8 @@ and runs, unless they are there, two small benches into OUT:
 Writes OUT/posterior-DATASET.md with each target met / not met and the numbers behind it.
 Usage: .venv/bin/python scripts/posterior_table.py DATA DATASET [RESULTS] [OUT] [PARTS]
 (PARTS: the benches allowed to run now, default same,dps-samples; dps-samples runs only the tasks
-not yet in OUT/dps-samples-DATASET, one bench per task.)
+not yet in OUT/dps-samples-DATASET, one bench per task; any other word, e.g. `table`, runs no bench
+and only rewrites the table from the rows already there.)
 """
 
 import sys

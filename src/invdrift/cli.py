@@ -46,9 +46,10 @@ def _bench_stale(args: argparse.Namespace) -> None:
         print(f"every row in {out} was measured with the weights in {checkpoints}: nothing to re-run")
         return
     for group in groups:
+        settings = ([f"n {group['n']}"] + [f"{group['samples']} samples"] * bool(group["samples"])
+                    + ["bf16"] * group["bf16"])
         print(f"re-running {group['datasets'][0]} {group['methods'][0]} on {', '.join(group['tasks'])} "
-              f"(n {group['n']}{', %d samples' % group['samples'] if group['samples'] else ''}"
-              f"{', bf16' if group['bf16'] else ''})", flush=True)
+              f"({', '.join(settings)})", flush=True)
         bench.bench(**group, out=out, data_root=args.data_root, batch_size=args.batch_size,
                     checkpoints=checkpoints, lpips_weights=args.lpips_weights, threads=args.threads)
     print(f"{len(groups)} groups of rows re-run into {out / 'results.md'}")
