@@ -6,10 +6,11 @@ and runs, unless they are there, two small benches into OUT:
   operator), for the dominance check of PROTOCOL.md v2;
 - OUT/dps-samples-DATASET: DPS with K = 8 posterior samples on 32 test images (its posterior columns).
 Writes OUT/posterior-DATASET.md with each target met / not met and the numbers behind it.
-Usage: .venv/bin/python scripts/posterior_table.py DATA DATASET [RESULTS] [OUT] [PARTS]
+Usage: .venv/bin/python scripts/posterior_table.py DATA DATASET [RESULTS] [OUT] [PARTS] [TASKS]
 (PARTS: the benches allowed to run now, default same,dps-samples; dps-samples runs only the tasks
-not yet in OUT/dps-samples-DATASET, one bench per task; any other word, e.g. `table`, runs no bench
-and only rewrites the table from the rows already there.)
+not yet in OUT/dps-samples-DATASET, one bench per task, in the order of TASKS (comma-separated,
+default every task) so that two processes can share the tasks; any other word, e.g. `table`, runs
+no bench and only rewrites the table from the rows already there.)
 """
 
 import sys
@@ -26,8 +27,11 @@ def verdict(ok: bool) -> str:
 
 
 def main(data_root: str, dataset: str, results: str = "results", out: str = "results/posterior",
-         parts: str = "same,dps-samples") -> None:
+         parts: str = "same,dps-samples", tasks_wanted: str = ",".join(operators.TASKS)) -> None:
     out, wanted = Path(out), parts.split(",")
+    unknown = set(tasks_wanted.split(",")) - set(operators.TASKS)
+    if unknown:
+        sys.exit(f"error: unknown task(s) {', '.join(sorted(unknown))}; known: {', '.join(operators.TASKS)}")
     rows = {(r["task"], r["method"]): r for r in bench.load_rows(Path(results)) if r["dataset"] == dataset}
     common = {"data_root": data_root, "progress": True, "threads": 1}  # float32 restorer, as its main rows
     same_dir, dps_dir = out / f"same-{dataset}", out / f"dps-samples-{dataset}"
@@ -38,7 +42,7 @@ def main(data_root: str, dataset: str, results: str = "results", out: str = "res
                         out=same_dir, **common)
     if "dps-samples" in wanted:  # one task per bench, so that an interrupted run keeps the tasks it finished
         done = {r["task"] for r in bench.load_rows(dps_dir)}
-        for task in [t for t in operators.TASKS if t not in done]:
+        for task in [t for t in tasks_wanted.split(",") if t not in done]:
             bench.bench([dataset], [task], ["dps"], n=DPS_SAMPLES_N, samples=8, out=dps_dir, bf16=True, **common)
     same = {r["task"]: r for r in bench.load_rows(same_dir)}
     dps_k = {r["task"]: r for r in bench.load_rows(dps_dir)}

@@ -102,3 +102,31 @@ def test_range_coverage_of_a_calibrated_sampler_is_k_minus_1_over_k_plus_1():
 def test_sample_std():
     samples = torch.stack([torch.full((2, 1, 4, 4), 0.2), torch.full((2, 1, 4, 4), 0.4)])
     assert torch.allclose(metrics.sample_std(samples), torch.full((2,), 0.1 * math.sqrt(2), dtype=torch.float64))
+
+
+def test_posterior_columns_reuse_the_estimate_as_draw_zero():
+    """Drawing K − 1 more after the estimate gives the columns of K fresh draws, with one run fewer."""
+    from dataclasses import dataclass
+
+    from invdrift import bench
+    from invdrift.solvers.base import Solver, reseeded_draws
+
+    runs = []
+
+    @dataclass
+    class Noisy:  # a sampler whose only randomness is its seed
+        seed: int
+
+        def __call__(self, y, op):
+            runs.append(self.seed)
+            g = torch.Generator().manual_seed(self.seed)
+            return op.pinv(y) + 0.1 * torch.randn(op.pinv(y).shape, generator=g)
+
+    x = torch.rand(6, 1, 28, 28, generator=torch.Generator().manual_seed(1))
+    batches = bench.measure_slice(x, 0, "denoise", 0, batch_size=4)
+    solver = Solver("noisy", Noisy(0), draws=reseeded_draws(lambda s: Noisy(s), 0))
+    estimate = torch.cat([solver(b.y, b.op) for b in batches])
+    runs.clear()
+    reused = bench.posterior_metrics(solver, batches, 4, 0, first=estimate)
+    assert len(runs) == 3 * len(batches) and 0 not in runs
+    assert reused == bench.posterior_metrics(solver, batches, 4, 0)

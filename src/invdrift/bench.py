@@ -80,12 +80,18 @@ def score(x_hat: torch.Tensor, batches: list[Batch]) -> dict[str, torch.Tensor]:
             "mse": metrics.mse(x_hat, x), "consistency": torch.cat(parts)}
 
 
-def posterior_metrics(solver, batches: list[Batch], k: int, seed: int, progress: str | None = None) -> dict:
-    """psnr_1, psnr_mean, range_coverage and sample_std of K draws per image (protocol v2)."""
+def posterior_metrics(solver, batches: list[Batch], k: int, seed: int, progress: str | None = None,
+                      first: torch.Tensor | None = None) -> dict:
+    """psnr_1, psnr_mean, range_coverage and sample_std of K draws per image (protocol v2); `first`, the
+    solver's unclamped estimates of the slice (its draw 0), spares drawing them again."""
     x = torch.cat([b.x for b in batches])
+    start = 0 if first is None else 1
     with torch.no_grad():
-        draws = torch.cat([solver.sample(b.y, b.op, k) for b in tqdm(batches, desc=progress,
-                                                                   disable=progress is None, leave=False)], dim=1)
+        draws = torch.cat([solver.sample(b.y, b.op, k, start) for b in tqdm(batches, desc=progress,
+                                                                          disable=progress is None, leave=False)],
+                          dim=1)
+    if first is not None:
+        draws = torch.cat([first.unsqueeze(0), draws])
     ties = torch.Generator().manual_seed(seed)
     return {"samples": k,
             "psnr_1": metrics.mean_and_se(metrics.psnr(draws[0], x))[0],
@@ -228,8 +234,8 @@ def bench(datasets: list[str], tasks: list[str], methods: list[str], n: int = 10
                     continue
                 solver = registry.build(method, ctx, batches[0].op)
                 label = f"{name} {task} {method}" if progress else None
-                x_hat, elapsed = run_method(solver, batches, label, threads)
-                x_hat = x_hat.clamp(0, 1)
+                raw, elapsed = run_method(solver, batches, label, threads)
+                x_hat = raw.clamp(0, 1)
                 per_image = score(x_hat, batches)
                 op = batches[0].op
                 row = {"dataset": name, "task": op.name, "method": method, "n": n, "offset": offset,
@@ -249,7 +255,7 @@ def bench(datasets: list[str], tasks: list[str], methods: list[str], n: int = 10
                     row["in_training"] = "yes" if solver.trained_on(op) else "no"
                 if samples >= 2 and solver.draws is not None:
                     row |= posterior_metrics(solver, batches, samples, seed,
-                                             f"{label} ×{samples} samples" if label else None)
+                                             f"{label} ×{samples} samples" if label else None, first=raw)
                 rows.append(row)
                 if progress:
                     print(f"{name:8s} {task:15s} {method:10s} psnr {row['psnr']:6.2f} ± {row['psnr_se']:.2f}  "

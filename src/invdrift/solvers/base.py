@@ -12,15 +12,15 @@ from ..checkpoint import default_checkpoints
 from ..operators import Operator
 
 SolveFn = Callable[[torch.Tensor, Operator], torch.Tensor]
-DrawFn = Callable[[torch.Tensor, Operator, int], torch.Tensor]  # (y, operator, K) → K samples [K, N, C, H, W]
+DrawFn = Callable[[torch.Tensor, Operator, int, int], torch.Tensor]  # (y, operator, K, start) → draws start…K−1
 
 
 @dataclass
 class Solver:
     """A restoration method: `solver(y, operator) -> x̂`, with its cost per image and its weights.
 
-    A method that samples a posterior also has `draws(y, operator, K)`: K samples whose first is the
-    estimate `solve` returns.
+    A method that samples a posterior also has `draws(y, operator, K, start)`: draws start…K−1 of K
+    samples [K − start, N, C, H, W], whose first (draw 0) is the estimate `solve` returns.
     """
 
     name: str
@@ -35,20 +35,21 @@ class Solver:
         operator.check_measurement(y)
         return self.solve(y, operator)
 
-    def sample(self, y: torch.Tensor, operator: Operator, k: int) -> torch.Tensor:
-        """K posterior samples [K, N, C, H, W]; an error for a method that does not sample."""
+    def sample(self, y: torch.Tensor, operator: Operator, k: int, start: int = 0) -> torch.Tensor:
+        """Posterior draws start…K−1 [K − start, N, C, H, W] (start = 1: the ones `solve` does not
+        give); an error for a method that does not sample."""
         if self.draws is None:
             from ..errors import InvdriftError
 
             raise InvdriftError(f"{self.name} does not draw samples")
         operator.check_measurement(y)
-        return self.draws(y, operator, k)
+        return self.draws(y, operator, k, start)
 
 
 def reseeded_draws(solve_with_seed: Callable[[int], SolveFn], seed: int) -> DrawFn:
     """Draws of a method whose only randomness is its seed: draw i runs it with seed + i."""
-    def draws(y: torch.Tensor, operator: Operator, k: int) -> torch.Tensor:
-        return torch.stack([solve_with_seed(seed + i)(y, operator) for i in range(k)])
+    def draws(y: torch.Tensor, operator: Operator, k: int, start: int = 0) -> torch.Tensor:
+        return torch.stack([solve_with_seed(seed + i)(y, operator) for i in range(start, k)])
     return draws
 
 
