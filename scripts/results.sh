@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Rebuild results/ and report/ from the shipped weights (no training): the bench commands behind the
 # committed tables, then the report. Slow methods run on fewer test images (their n is in every row).
-# Usage: bash scripts/results.sh DATA_ROOT        (roughly 5–6 hours on 2 CPU cores, mostly drift-opt, DPS and ScoreALD)
+# Usage: bash scripts/results.sh DATA_ROOT        (roughly 10–11 hours on 2 CPU cores, mostly drift-opt, DPS and ScoreALD;
+# DPS with K = 8 posterior samples for the posterior tables is about 2 h for MNIST and 3.5 h for CIFAR-10 of it)
 # The DDPM solvers' settings come from checkpoints/diffusion-D.json (`invdrift tune --dataset D --bf16`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,8 +32,8 @@ $B --dataset cifar10 --task all --methods sdedit:t=250,sdedit:t=500,sdedit:t=750
 $B --dataset cifar10 --task all --methods drift-opt --n 200
 $B --dataset all --task all --methods drift-cond-latent,drift-cond-latent-mean8 --n 1000
 $B --dataset all --task all --methods drift-opt-latent --n 32
-.venv/bin/python scripts/posterior_table.py "$DATA" mnist results results/posterior same
-.venv/bin/python scripts/posterior_table.py "$DATA" cifar10 results results/posterior same
+.venv/bin/python scripts/posterior_table.py "$DATA" mnist results results/posterior same,dps-samples
+.venv/bin/python scripts/posterior_table.py "$DATA" cifar10 results results/posterior same,dps-samples
 ROBUSTNESS_N=200 bash scripts/robustness.sh "$DATA" mnist cifar10
 .venv/bin/python scripts/family_table.py "$DATA" mnist results/family
 .venv/bin/invdrift report --results results --out report --data-root "$DATA" --readme README.md

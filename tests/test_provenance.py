@@ -52,3 +52,35 @@ def test_bench_stale_measures_old_rows_again_and_nothing_else(capsys, tmp_path, 
     assert again[("deblur:std=2", "regression")]["psnr"] == fresh[("deblur:std=2", "regression")]["psnr"]
     assert cli.main(["bench", "--stale", *common]) == 0
     assert "nothing to re-run" in capsys.readouterr().out
+
+
+def test_rows_are_chosen_by_dataset_operator_family_and_method():
+    rows = [{"dataset": d, "task": t, "method": m} for d in ("mnist", "cifar10")
+            for t in ("inpaint_box", "inpaint_box:size=8", "sr4") for m in ("drift-cond", "wiener")]
+    chosen = provenance.chosen_rows(rows, ["mnist"], ["inpaint_box"], ["drift-cond"])
+    assert [r["task"] for r in chosen] == ["inpaint_box", "inpaint_box:size=8"]
+    assert [r["task"] for r in provenance.chosen_rows(rows, ["mnist"], ["inpaint_box:size=8"], ["drift-cond"])] == [
+        "inpaint_box:size=8"]
+    assert len(provenance.chosen_rows(rows, ["mnist", "cifar10"], ["sr4", "inpaint_box"], ["wiener"])) == 6
+
+
+def test_bench_again_re_runs_the_chosen_rows_only(capsys, tmp_path, data_root):
+    from invdrift import bench, cli
+
+    out = tmp_path / "results"
+    common = ["--data-root", str(data_root), "--out", str(out)]
+    assert cli.main(["bench", "--task", "sr4,deblur:std=2", "--methods", "pinv,wiener", "--n", "8", *common]) == 0
+    assert cli.main(["bench", "--task", "sr4", "--methods", "pinv", "--n", "4", "--offset", "8", "--out",
+                     str(tmp_path / "other"), "--data-root", str(data_root)]) == 0
+    assert cli.main(["merge", "--out", str(out), str(tmp_path / "other")]) == 0  # sr4 pinv now on n 4, offset 8
+    before = {(r["task"], r["method"]): r for r in bench.load_rows(out)}
+    capsys.readouterr()
+    assert cli.main(["bench", "--again", "--task", "sr4,deblur", "--methods", "pinv", *common]) == 0
+    printed = capsys.readouterr().out
+    assert "re-running mnist pinv on sr4 (n 4)" in printed and "re-running mnist pinv on deblur:std=2 (n 8)" in printed
+    after = {(r["task"], r["method"]): r for r in bench.load_rows(out)}
+    assert after.keys() == before.keys() and after[("sr4", "pinv")]["offset"] == 8
+    assert after[("sr4", "pinv")]["psnr"] == before[("sr4", "pinv")]["psnr"]
+    assert cli.main(["bench", "--again", "--task", "inpaint_box", "--methods", "pinv", *common]) == 0
+    assert "nothing to re-run" in capsys.readouterr().out
+    assert cli.main(["bench", "--again", "--stale", *common]) == 2

@@ -91,6 +91,27 @@ def test_keep_observed_takes_measured_pixels_only_for_inpainting():
     assert torch.equal(conditioning.keep_observed(draws, blur.measure(x, [0, 1]), blur), draws)
 
 
+def test_posterior_draws_spread_observed_pixels_by_the_noise_level():
+    """A sampling restorer draws observed pixels from y + σε (each draw its own ε); the regression keeps y."""
+    from invdrift.solvers.generative import posterior_draws
+
+    x = torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    op = operators.make("inpaint_random:sigma=0.05", (1, 28, 28)).for_images(range(4))
+    y = op.measure(x, range(4))
+    observed = op.mask.expand_as(y) == 1
+    torch.manual_seed(0)
+    sampler, regression = Restorer(width=8).eval(), Restorer(width=8, stochastic=False).eval()
+    with torch.no_grad():
+        draws = posterior_draws(sampler, y, op, 64, seed=0)
+        hidden_only = posterior_draws(sampler, y, operators.make("inpaint_random:sigma=0", (1, 28, 28))
+                                      .for_images(range(4)), 64, seed=0)
+        kept = posterior_draws(regression, y, op, 2, seed=0)
+    residual = (draws - y)[:, observed]
+    assert abs(residual.mean().item()) < 0.005 and abs(residual.std().item() - 0.05) < 0.005
+    assert torch.equal(draws[:, ~observed], hidden_only[:, ~observed])  # the network's draws are unchanged
+    assert torch.equal(kept[:, observed], y[observed].expand(2, -1))
+
+
 def test_tiny_autoencoder_trains_and_reports_reconstruction_psnr(tmp_path, data_root):
     overrides = {"width": 8, "latent_channels": 2, "batch_size": 16, "steps": 10, "train_limit": 256,
                  "log_every": 5, "ckpt_every": 50, "warmup": 2}

@@ -22,8 +22,10 @@ def cmd_bench(args: argparse.Namespace) -> None:
     from . import bench, data, operators
     from .solvers import registry
 
-    if args.stale:
-        return _bench_stale(args)
+    if args.stale and args.again:
+        raise InvdriftError("--stale and --again choose the rows to re-run in two ways: give one of them")
+    if args.stale or args.again:
+        return _bench_again(args)
     methods = registry.resolve(args.methods)
     grouped = any(spec in (*registry.GROUPS, "all") for spec in split_specs(args.methods))  # skip unshipped ones
     rows = bench.bench(_split(args.dataset, ("mnist", "cifar10")),
@@ -35,15 +37,25 @@ def cmd_bench(args: argparse.Namespace) -> None:
     print(f"{len(rows)} rows written to {Path(args.out) / 'results.md'} (also .csv, .json)")
 
 
-def _bench_stale(args: argparse.Namespace) -> None:
-    """Measure again the rows of OUT whose weights are not the shipped ones, each with its own settings."""
-    from . import bench, provenance
+def _bench_again(args: argparse.Namespace) -> None:
+    """Measure again rows of OUT, each with its own settings: those whose weights are not the shipped ones
+    (--stale), or those chosen by --dataset, --task and --methods (--again)."""
+    from . import bench, data, operators, provenance
+    from .solvers import registry
 
     out = Path(args.out)
     checkpoints = Path(args.checkpoints or default_checkpoints())
-    groups = provenance.rerun_groups(provenance.stale_rows(bench.load_rows(out), checkpoints))
+    rows = bench.load_rows(out)
+    if args.stale:
+        chosen = provenance.stale_rows(rows, checkpoints)
+        nothing = f"every row in {out} was measured with the weights in {checkpoints}"
+    else:
+        chosen = provenance.chosen_rows(rows, _split(args.dataset, tuple(data.SHAPES)),
+                                        _split(args.task, operators.TASKS), registry.resolve(args.methods))
+        nothing = f"no row in {out} matches --dataset, --task and --methods"
+    groups = provenance.rerun_groups(chosen)
     if not groups:
-        print(f"every row in {out} was measured with the weights in {checkpoints}: nothing to re-run")
+        print(f"{nothing}: nothing to re-run")
         return
     for group in groups:
         settings = ([f"n {group['n']}"] + [f"{group['samples']} samples"] * bool(group["samples"])
@@ -314,6 +326,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="re-run the rows of OUT measured with weights other than the shipped ones, each with its "
                         "own dataset, operator, method, n, offset, seed, samples and precision (the options "
                         "that choose rows are then not used)")
+    p.add_argument("--again", action="store_true",
+                   help="re-run the rows of OUT chosen by --dataset, --task (a family such as inpaint_box takes "
+                        "every box) and --methods, each with its own operator, n, offset, seed, samples and "
+                        "precision: for rows measured before a method changed")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("merge", help="merge the rows of other results folders into one",

@@ -55,9 +55,12 @@ def condition_channels(channels: int, mode: str = "task") -> int:
     return 2 * channels + 2 if mode == "operator" else channels + 1 + len(TASKS)
 
 
-def keep_observed(x_hat: torch.Tensor, y: torch.Tensor, op: Operator) -> torch.Tensor:
-    """Hard data consistency for inpainting: observed pixels are taken from y (others unchanged)."""
+def keep_observed(x_hat: torch.Tensor, y: torch.Tensor, op: Operator,
+                  likelihood_noise: torch.Tensor | None = None) -> torch.Tensor:
+    """Hard data consistency for inpainting: observed pixels are taken from y, plus `likelihood_noise`
+    when given (others unchanged)."""
     if not isinstance(op, Inpaint):
         return x_hat
     mask = pixel_mask(op, y.shape[0], x_hat.dtype)  # broadcasts over leading sample axes
-    return mask * y + (1 - mask) * x_hat
+    observed = y if likelihood_noise is None else y + likelihood_noise
+    return mask * observed + (1 - mask) * x_hat

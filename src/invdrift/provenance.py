@@ -4,6 +4,8 @@ Every row records its weights as `file.safetensors@sha256prefix` (checkpoint.che
 model is retrained, rows measured with the old file stay in results/ until they are re-run; this module
 finds them so that the report can say so instead of mixing two models under one name, and
 `rerun_groups` turns them into the bench runs that measure them again (`invdrift bench --stale`).
+`chosen_rows` picks rows by dataset, operator family and method, for re-running rows whose method
+changed (`invdrift bench --again`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,13 @@ def stale_rows(rows: list[dict], checkpoints: Path) -> list[dict]:
     names = {label.split("@")[0] for _, found in labels for label in found}
     shipped = {checkpoint_label(Path(checkpoints) / name) for name in names if (Path(checkpoints) / name).is_file()}
     return [row for row, found in labels if any(label not in shipped for label in found)]
+
+
+def chosen_rows(rows: list[dict], datasets: list[str], tasks: list[str], methods: list[str]) -> list[dict]:
+    """Rows of one of `datasets` and `methods` (names as the rows record them) whose operator is one of
+    `tasks`, given as a family (`inpaint_box`: every box) or exactly (`inpaint_box:size=8`)."""
+    return [row for row in rows if row["dataset"] in datasets and row["method"] in methods
+            and (row["task"] in tasks or row["task"].split(":")[0] in tasks)]
 
 
 def stale_summary(rows: list[dict], checkpoints: Path) -> list[str]:

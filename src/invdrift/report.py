@@ -67,7 +67,7 @@ def qualitative(dataset: str, task: str, methods: list[str], x: torch.Tensor, ct
 
 
 def posterior_grid(dataset: str, task: str, x: torch.Tensor, ctx: Context, out: Path, samples: int = 8) -> Path | None:
-    """Several drift-cond samples (as the method returns them: observed pixels kept for inpainting),
+    """Several drift-cond samples (as the method returns them: observed pixels from y for inpainting),
     their mean and per-pixel std for a few images."""
     try:
         model, _, _ = load_trained("drift-cond", dataset, ctx.checkpoints)

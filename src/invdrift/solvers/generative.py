@@ -9,7 +9,7 @@ import torch
 from ..conditioning import keep_observed
 from ..models import load_ddpm, load_trained
 from ..operator_family import in_family
-from ..operators import Operator
+from ..operators import Inpaint, Operator
 from ..precision import bf16_autocast, precision_name
 from .base import Context, Solver, reseeded_draws
 from .latent_opt import LatentOptimiser
@@ -20,10 +20,16 @@ STOCHASTIC_RESTORERS = ("drift-cond", "drift-cond-latent", "drift-cond-family") 
 
 def posterior_draws(model: torch.nn.Module, y: torch.Tensor, operator: Operator, samples: int,
                     seed: int) -> torch.Tensor:
-    """`samples` restorations [K, N, C, H, W] of y; for inpainting the observed pixels are kept from y
-    in every draw (hard data consistency)."""
+    """`samples` restorations [K, N, C, H, W] of y. For inpainting the observed pixels come from y: a
+    sampling model draws each from its likelihood, y + σε (the posterior of a pixel seen through noise
+    σ under a flat prior), so that samples are spread where the truth is uncertain by the noise; a
+    deterministic model (the posterior mean) keeps y itself."""
     generator = torch.Generator().manual_seed(seed)
-    return keep_observed(model.restore(y, operator, samples, generator), y, operator)
+    x_hat = model.restore(y, operator, samples, generator)
+    noise = None
+    if model.stochastic and isinstance(operator, Inpaint) and operator.sigma > 0:
+        noise = operator.sigma * torch.randn(x_hat.shape, generator=generator)  # after the network's draws
+    return keep_observed(x_hat, y, operator, noise)
 
 
 def build_restorer(kind: str, samples: int = 1):
