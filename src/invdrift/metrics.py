@@ -85,11 +85,11 @@ def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> floa
     return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * np.trace(covmean))
 
 
-def range_coverage(samples: torch.Tensor, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Per image: the fraction of values whose clean value lies inside [min, max] of the K samples.
+def inside_range(samples: torch.Tensor, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Per value [N, ...]: does the clean value lie inside [min, max] of the K samples [K, N, ...]?
 
-    samples [K, N, ...] (clipped to [0, 1] first, like every estimate), x [N, ...]. The clean value's
-    rank among the K + 1 values is drawn uniformly among its ties, so a calibrated sampler scores
+    The samples are clipped to [0, 1] first, like every estimate. The clean value's rank among the K + 1
+    values is drawn uniformly among its ties, so a calibrated sampler is inside with probability
     (K − 1)/(K + 1) whatever the posterior's shape, also where samples and truth sit on 0 or 1.
     """
     s = samples.clamp(0, 1).double()
@@ -97,8 +97,13 @@ def range_coverage(samples: torch.Tensor, x: torch.Tensor, generator: torch.Gene
     below = (s < truth).sum(0)
     ties = (s == truth).sum(0)
     rank = below + (torch.rand(below.shape, generator=generator, dtype=torch.float64) * (ties + 1)).floor()
-    inside = (rank >= 1) & (rank <= samples.shape[0] - 1)
-    return inside.double().flatten(1).mean(1)
+    return (rank >= 1) & (rank <= samples.shape[0] - 1)
+
+
+def range_coverage(samples: torch.Tensor, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Per image: the fraction of values whose clean value lies inside [min, max] of the K samples
+    (`inside_range`; samples [K, N, ...], x [N, ...])."""
+    return inside_range(samples, x, generator).double().flatten(1).mean(1)
 
 
 def sample_std(samples: torch.Tensor) -> torch.Tensor:
