@@ -15,6 +15,7 @@ from invdrift import bench, data, metrics
 from invdrift.checkpoint import default_checkpoints
 from invdrift.conditioning import keep_observed, pixel_mask
 from invdrift.models import load_trained
+from invdrift.solvers.generative import posterior_draws
 
 K = 8
 
@@ -29,13 +30,12 @@ def main(data_root: str, dataset: str, kind: str = "drift-cond", operators: str 
     print("|---|---|---|---|---|---|---|")
     for spec in operators.split(";"):
         batch = bench.measure_slice(x, int(offset), spec, 0, len(x))[0]
-        generator = torch.Generator().manual_seed(0)
         with torch.no_grad():
-            raw = model.restore(batch.y, batch.op, K, generator)
-        noise = batch.op.sigma * torch.randn(raw.shape, generator=generator)
+            raw = model.restore(batch.y, batch.op, K, torch.Generator().manual_seed(0))
+            drawn = posterior_draws(model, batch.y, batch.op, K, seed=0)  # the same network draws, then y + σε
         observed = pixel_mask(batch.op, len(x)).expand_as(batch.x).bool()
         variants = {"copied from y": keep_observed(raw, batch.y, batch.op), "network's own": raw,
-                    "y + σε": keep_observed(raw, batch.y, batch.op, noise)}
+                    "y + σε": drawn}
         for name, draws in variants.items():
             inside = metrics.inside_range(draws, batch.x, torch.Generator().manual_seed(0)).double()
             print(f"| {spec} | {name} | {inside.mean():.3f} | {inside[observed].mean():.3f} | "
