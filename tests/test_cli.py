@@ -230,3 +230,14 @@ def test_a_group_skips_methods_whose_weights_are_not_shipped(capsys, tmp_path, d
                             "--n", "4", "--out", str(tmp_path / "named"), "--data-root", str(data_root),
                             "--checkpoints", str(tmp_path / "empty")], capsys)
     assert code == 2 and "drift-cond-family-cifar10.safetensors" in err  # named explicitly: a clear error
+
+
+@pytest.mark.parametrize("native, warned", [(False, True), (True, False)])
+def test_bf16_on_a_cpu_that_only_emulates_it_warns_in_one_line(native, warned, monkeypatch, capsys):
+    from invdrift import precision
+
+    monkeypatch.setattr(precision, "native_bf16", lambda: native)
+    precision.warn_if_emulated(True)
+    precision.warn_if_emulated(False)
+    err = capsys.readouterr().err
+    assert err.count("\n") == int(warned) and ("no native bf16" in err) == warned

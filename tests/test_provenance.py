@@ -84,3 +84,15 @@ def test_bench_again_re_runs_the_chosen_rows_only(capsys, tmp_path, data_root):
     assert cli.main(["bench", "--again", "--task", "inpaint_box", "--methods", "pinv", *common]) == 0
     assert "nothing to re-run" in capsys.readouterr().out
     assert cli.main(["bench", "--again", "--stale", *common]) == 2
+    assert cli.main(["bench", "--float32", *common]) == 2  # only with --stale or --again
+    assert cli.main(["bench", "--again", "--float32", "--bf16", *common]) == 2
+
+
+def test_rows_re_run_in_float32_on_request():
+    from invdrift import provenance
+
+    rows = [{"dataset": "mnist", "method": "drift-cond", "task": t, "n": 1000, "precision": p}
+            for t, p in (("sr4", "bf16"), ("deblur", "bf16"), ("denoise", "float32"))]
+    assert [g["bf16"] for g in provenance.rerun_groups(rows)] == [True, False]
+    assert [(g["bf16"], g["tasks"]) for g in provenance.rerun_groups(rows, float32=True)] == [
+        (False, ["sr4", "deblur", "denoise"])]

@@ -143,6 +143,9 @@ def test_grouped_losses_train_in_bf16_and_warm_start(loss, twin, kind, tmp_path,
     with pytest.raises(InvdriftError, match=f"holds a '{twin}' model"):
         train.train(other, "mnist", dict(base, loss=loss, init=init), tmp_path / "other", tmp_path / "out2",
                     data_root, progress=False)
+    onward = train.train(kind, "mnist", dict(base, loss=loss, init=str(path)), tmp_path / "onward",
+                         tmp_path / "out3", data_root, progress=False)  # a shipped model trained on
+    assert json.loads(onward.with_suffix(".json").read_text())["init_weights"].startswith(f"{kind}-mnist.safetensors@")
     for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines():
         assert math.isfinite(json.loads(line)["loss"])
 

@@ -24,6 +24,11 @@ def cmd_bench(args: argparse.Namespace) -> None:
 
     if args.stale and args.again:
         raise InvdriftError("--stale and --again choose the rows to re-run in two ways: give one of them")
+    if args.float32 and not (args.stale or args.again):
+        raise InvdriftError("--float32 changes the precision of rows re-run by --stale or --again; "
+                            "a new bench is float32 unless --bf16")
+    if args.float32 and args.bf16:
+        raise InvdriftError("--float32 and --bf16 ask for two precisions: give one of them")
     if args.stale or args.again:
         return _bench_again(args)
     methods = registry.resolve(args.methods)
@@ -53,7 +58,7 @@ def _bench_again(args: argparse.Namespace) -> None:
         chosen = provenance.chosen_rows(rows, _split(args.dataset, tuple(data.SHAPES)),
                                         _split(args.task, operators.TASKS), registry.resolve(args.methods))
         nothing = f"no row in {out} matches --dataset, --task and --methods"
-    groups = provenance.rerun_groups(chosen)
+    groups = provenance.rerun_groups(chosen, float32=args.float32)
     if not groups:
         print(f"{nothing}: nothing to re-run")
         return
@@ -330,6 +335,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="re-run the rows of OUT chosen by --dataset, --task (a family such as inpaint_box takes "
                         "every box) and --methods, each with its own operator, n, offset, seed, samples and "
                         "precision: for rows measured before a method changed")
+    p.add_argument("--float32", action="store_true",
+                   help="with --stale or --again: re-run the chosen rows in float32 even where they recorded bf16 "
+                        "(on CPUs without native bf16, where bf16 is emulated and many times slower)")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("merge", help="merge the rows of other results folders into one",
@@ -482,6 +490,10 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        if getattr(args, "bf16", False):
+            from .precision import warn_if_emulated
+
+            warn_if_emulated(True)
         args.func(args)
     except InvdriftError as exc:
         print(f"invdrift: error: {exc}", file=sys.stderr)

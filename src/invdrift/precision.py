@@ -8,6 +8,8 @@ weights stay float32 and outputs are returned as float32, so the solvers' arithm
 from __future__ import annotations
 
 import contextlib
+import functools
+import sys
 
 import torch
 
@@ -36,3 +38,21 @@ def bf16_autocast(bf16: bool) -> contextlib.AbstractContextManager:
 
 def precision_name(bf16: bool) -> str:
     return "bf16" if bf16 else "float32"
+
+
+@functools.cache
+def native_bf16() -> bool:
+    """Whether oneDNN computes bf16 natively on this CPU (AVX-512 or AMX); elsewhere autocast emulates it,
+    many times slower than float32."""
+    check = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", None)
+    try:
+        return bool(check()) if check is not None else True
+    except RuntimeError:
+        return True
+
+
+def warn_if_emulated(bf16: bool) -> None:
+    """One line on stderr when bf16 is asked for on a CPU that only emulates it."""
+    if bf16 and not native_bf16():
+        print("invdrift: warning: this CPU has no native bf16 (AVX-512 BF16 or AMX); bf16 runs emulated and "
+              "much slower than float32 here: drop --bf16 / set bf16=false", file=sys.stderr, flush=True)

@@ -22,6 +22,7 @@ from tqdm import tqdm
 from . import checkpoint
 from .errors import InvdriftError
 from .fileio import write_text_atomic
+from .precision import warn_if_emulated
 from .recipes import RECIPES
 
 ARCH_KEYS_IGNORED_ON_RESUME = ("steps", "ckpt_every", "log_every")
@@ -214,6 +215,8 @@ def train(kind: str, dataset: str, overrides: dict | None = None, run_dir: str |
         step, elapsed = load_state(run_dir, model, ema, opt, config)
         if dist.main and progress:
             print(f"resuming {run_dir} at step {step}", flush=True)
+    if dist.main:
+        warn_if_emulated(bool(config.get("bf16", False)))
     if dist.main:
         run_dir.mkdir(parents=True, exist_ok=True)
         _rewrite_log(run_dir / "log.jsonl", step)

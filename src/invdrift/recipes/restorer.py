@@ -61,12 +61,16 @@ class DriftCondRecipe(FeatureRecipe):
             raise InvdriftError(f"loss {config['loss']} needs samples_per_y ≥ 2")
 
     def initialise(self, model, config: dict) -> None:
-        """With `init` (the regression twin's weights file, same width): start from those weights."""
+        """With `init` (a weights file of the regression twin, or of this kind to train a shipped model on
+        with a fresh optimiser; same width): start from those weights."""
         if not config.get("init"):
             return
         from ..checkpoint import checkpoint_label, load_into, load_model_weights
 
-        state, source = load_model_weights(config["init"], self.twin, config["dataset"])
+        state, source = load_model_weights(config["init"], None, config["dataset"])
+        if source.get("kind") not in (self.twin, self.kind):
+            raise InvdriftError(f"init {config['init']}: holds a {source.get('kind')!r} model, "
+                                f"expected {self.twin!r} or {self.kind!r}")
         if source.get("width") != config["width"]:
             raise InvdriftError(f"init {config['init']}: width {source.get('width')}, this run {config['width']}")
         load_into(model, state, config["init"])
