@@ -74,8 +74,11 @@ def test_v1_defaults_reproduce_the_committed_rows(tmp_path, data_root):
                        checkpoints=ROOT / "checkpoints", progress=False)
     for row in rows:
         old = committed[(row["task"], row["method"])]
-        for key in ("psnr", "ssim", "mse", "consistency", "fd"):
+        for key in ("psnr", "ssim", "mse", "consistency"):
             assert row[key] == pytest.approx(old[key], rel=1e-9, abs=1e-12), (row["task"], row["method"], key)
+        # fd goes through the classifier, whose float32 kernels differ in the last bits between CPU instruction
+        # sets (rows committed on an AVX-512 machine differ by ~1e-8 relative on an AVX2 one)
+        assert row["fd"] == pytest.approx(old["fd"], rel=1e-6), (row["task"], row["method"], "fd")
         assert row["operator"] == operators.make(row["task"], MNIST).spec
 
 

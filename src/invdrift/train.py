@@ -217,7 +217,6 @@ def train(kind: str, dataset: str, overrides: dict | None = None, run_dir: str |
             print(f"resuming {run_dir} at step {step}", flush=True)
     if dist.main:
         warn_if_emulated(bool(config.get("bf16", False)))
-    if dist.main:
         run_dir.mkdir(parents=True, exist_ok=True)
         _rewrite_log(run_dir / "log.jsonl", step)
     env = recipe.setup(config, data_root, dist)
