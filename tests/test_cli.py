@@ -237,7 +237,17 @@ def test_bf16_on_a_cpu_that_only_emulates_it_warns_in_one_line(native, warned, m
     from invdrift import precision
 
     monkeypatch.setattr(precision, "native_bf16", lambda: native)
+    precision._warn_emulated.cache_clear()
     precision.warn_if_emulated(True)
+    precision.warn_if_emulated(True)  # once per process
     precision.warn_if_emulated(False)
     err = capsys.readouterr().err
     assert err.count("\n") == int(warned) and ("no native bf16" in err) == warned
+
+
+def test_bad_input_with_bf16_is_still_one_error_line(monkeypatch, capsys, tmp_path):
+    from invdrift import precision
+
+    monkeypatch.setattr(precision, "native_bf16", lambda: False)
+    code, _, err = run_cli(["bench", "--bf16", "--task", "colorize", "--out", str(tmp_path / "o")], capsys)
+    assert code == 2 and err.count("\n") == 1 and "unknown task" in err

@@ -18,6 +18,7 @@ from .errors import InvdriftError
 from .fileio import exclusive_lock, write_text_atomic
 from .machine import compute_threads, describe
 from .operator_params import split_task
+from .precision import warn_if_emulated
 from .realism import fd_for
 from .solvers import registry
 from .solvers.base import Context
@@ -218,6 +219,7 @@ def bench(datasets: list[str], tasks: list[str], methods: list[str], n: int = 10
     pairs = [(t, m) for t in tasks for m in methods if split_task(t)[0] in registry.method_of(m).tasks]
     if not pairs:
         raise InvdriftError(f"none of {', '.join(methods)} applies to {', '.join(tasks)}")
+    warn_if_emulated(bf16)
     threads = compute_threads(threads)
     machine = describe(threads)
     rows = []

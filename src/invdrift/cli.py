@@ -490,10 +490,6 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        if getattr(args, "bf16", False):
-            from .precision import warn_if_emulated
-
-            warn_if_emulated(True)
         args.func(args)
     except InvdriftError as exc:
         print(f"invdrift: error: {exc}", file=sys.stderr)

@@ -52,7 +52,12 @@ def native_bf16() -> bool:
 
 
 def warn_if_emulated(bf16: bool) -> None:
-    """One line on stderr when bf16 is asked for on a CPU that only emulates it."""
+    """One line on stderr (once per process) when bf16 is asked for on a CPU that only emulates it."""
     if bf16 and not native_bf16():
-        print("invdrift: warning: this CPU has no native bf16 (AVX-512 BF16 or AMX); bf16 runs emulated and "
+        _warn_emulated()
+
+
+@functools.cache
+def _warn_emulated() -> None:
+    print("invdrift: warning: this CPU has no native bf16 (AVX-512 BF16 or AMX); bf16 runs emulated and "
               "much slower than float32 here: drop --bf16 / set bf16=false", file=sys.stderr, flush=True)

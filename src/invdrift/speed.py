@@ -19,7 +19,7 @@ from .errors import InvdriftError
 from .checkpoint import default_checkpoints
 from .machine import compute_threads, describe
 from .models import load_trained
-from .precision import bf16_autocast
+from .precision import bf16_autocast, warn_if_emulated
 from .sampling import generate
 from .solvers import registry
 from .solvers.base import Context
@@ -73,6 +73,7 @@ def measure_speed(dataset: str, task: str, methods: list[str], n: int = 256, rep
     contexts = {"": ctx} | ({" bf16": replace(ctx, bf16=True, _cache={})} if bf16 else {})
     runners = {m + suffix: _runner(m.split("@")[0], c, bench.measure_slice(x[:sizes[m]], 0, task, 0, sizes[m])[0])
                for m in methods for suffix, c in contexts.items()}
+    warn_if_emulated(bf16)
     sizes = {m + suffix: sizes[m] for m in methods for suffix in contexts}
     methods = list(runners)
     times: dict[str, list[float]] = {m: [] for m in methods}

@@ -15,7 +15,7 @@ from pathlib import Path
 from ..errors import InvdriftError
 from ..fileio import exclusive_lock, write_text_atomic
 from ..operators import TASKS, make
-from ..precision import precision_name
+from ..precision import precision_name, warn_if_emulated
 from .base import Context
 from .tuning import tune_on_train
 
@@ -99,6 +99,7 @@ def tune(ctx: Context, methods: list[str], tasks: list[str], images: int, comman
     from .diffusion_methods import make_diffusion_solver
 
     model, schedule, label = load_ddpm(ctx.dataset, ctx.checkpoints, ctx.bf16)
+    warn_if_emulated(ctx.bf16)
     path = tuning_path(ctx.dataset, ctx.checkpoints)
     chosen: dict[str, dict] = {}
     shape = None
