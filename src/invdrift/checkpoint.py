@@ -64,9 +64,9 @@ def read_config(path: str | Path) -> dict:
         raise InvdriftError(f"config {config_path} is not valid JSON ({exc})") from None
 
 
-def load_model_weights(path: str | Path, kind: str | None = None, dataset: str | None = None,
+def load_model_weights(path: str | Path, kind: str | tuple[str, ...] | None = None, dataset: str | None = None,
                        ) -> tuple[dict[str, torch.Tensor], dict]:
-    """Verified weights and config: SHA-256 as recorded, and the expected kind and dataset."""
+    """Verified weights and config: SHA-256 as recorded, and the expected kind (or one of several) and dataset."""
     path = Path(path).with_suffix(".safetensors")
     if not path.is_file():
         raise InvdriftError(f"weights file {path} not found")
@@ -75,8 +75,10 @@ def load_model_weights(path: str | Path, kind: str | None = None, dataset: str |
     if recorded and sha256_file(path) != recorded:
         raise InvdriftError(f"weights file {path} does not match the SHA-256 recorded in its config "
                             "(corrupted or replaced)")
-    if kind is not None and config.get("kind") != kind:
-        raise InvdriftError(f"weights file {path} holds a {config.get('kind')!r} model, expected {kind!r}")
+    kinds = (kind,) if isinstance(kind, str) else kind
+    if kinds is not None and config.get("kind") not in kinds:
+        raise InvdriftError(f"weights file {path} holds a {config.get('kind')!r} model, expected "
+                            + " or ".join(repr(k) for k in kinds))
     if dataset is not None and config.get("dataset") != dataset:
         raise InvdriftError(f"weights file {path} was trained on {config.get('dataset')!r}, expected {dataset!r}")
     return load_tensors(path), config

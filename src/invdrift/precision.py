@@ -60,4 +60,4 @@ def warn_if_emulated(bf16: bool) -> None:
 @functools.cache
 def _warn_emulated() -> None:
     print("invdrift: warning: this CPU has no native bf16 (AVX-512 BF16 or AMX); bf16 runs emulated and "
-              "much slower than float32 here: drop --bf16 / set bf16=false", file=sys.stderr, flush=True)
+          "much slower than float32 here: drop --bf16 / set bf16=false", file=sys.stderr, flush=True)

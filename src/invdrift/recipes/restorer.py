@@ -67,10 +67,7 @@ class DriftCondRecipe(FeatureRecipe):
             return
         from ..checkpoint import checkpoint_label, load_into, load_model_weights
 
-        state, source = load_model_weights(config["init"], None, config["dataset"])
-        if source.get("kind") not in (self.twin, self.kind):
-            raise InvdriftError(f"init {config['init']}: holds a {source.get('kind')!r} model, "
-                                f"expected {self.twin!r} or {self.kind!r}")
+        state, source = load_model_weights(config["init"], (self.twin, self.kind), config["dataset"])
         if source.get("width") != config["width"]:
             raise InvdriftError(f"init {config['init']}: width {source.get('width')}, this run {config['width']}")
         load_into(model, state, config["init"])
