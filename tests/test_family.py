@@ -26,6 +26,18 @@ def test_draws_are_seeded_and_inside_the_family():
     assert kinds == set(operators.TASKS)
 
 
+def test_a_share_of_draws_can_be_the_v1_operators():
+    """`v1_share` 0 leaves the draws unchanged (no extra random number); 1 gives only v1 operators; a half
+    gives both, in about equal parts, all inside the family."""
+    spec = lambda s, share: random_operator(4, MNIST, torch.Generator().manual_seed(s), share).spec
+    assert [spec(s, 0.0) for s in range(20)] == [random_operator(4, MNIST, torch.Generator().manual_seed(s)).spec
+                                                 for s in range(20)]
+    assert {spec(s, 1.0) for s in range(60)} == {operators.make(t, MNIST).spec for t in operators.TASKS}
+    half = [random_operator(4, MNIST, torch.Generator().manual_seed(s), 0.5) for s in range(200)]
+    v1 = sum(op.is_v1 for op in half)
+    assert 70 <= v1 <= 130 and all(in_family(op) for op in half if op.task != "inpaint_box")
+
+
 def test_membership_of_named_operators():
     inside = ["deblur:std=2.2,sigma=0.07", "sr4:sigma=0.2", "inpaint_random:missing=0.9", "inpaint_box:size=10",
               "denoise:sigma=0.01", "deblur"]
@@ -66,3 +78,25 @@ def test_a_family_restorer_trains_and_says_what_it_was_trained_on(tmp_path, data
         solver = registry.build("regression-family", ctx, op)
         y = op.measure(torch.rand(2, *MNIST), [0, 1])
         assert solver(y, op).shape == (2, *MNIST) and solver.trained_on(op) is inside
+
+
+def test_family_twins_train_on_from_their_weights_with_a_v1_share(tmp_path, data_root):
+    """regression-family trains on from its own weights (recorded) with `v1_share`; a share outside [0, 1]
+    is refused before any work."""
+    import json
+
+    import pytest
+
+    from invdrift import train
+    from invdrift.errors import InvdriftError
+
+    overrides = {"width": 8, "batch_size": 8, "steps": 2, "train_limit": 64, "warmup": 1}
+    first = train.train("regression-family", "mnist", overrides, tmp_path / "run", tmp_path / "a", data_root,
+                        progress=False)
+    onward = train.train("regression-family", "mnist", dict(overrides, v1_share=0.5, init=str(first)),
+                         tmp_path / "run2", tmp_path / "b", data_root, progress=False)
+    record = json.loads(onward.with_suffix(".json").read_text())
+    assert record["v1_share"] == 0.5 and record["init_weights"].startswith("regression-family-mnist.safetensors@")
+    for kind in ("regression-family", "drift-cond-family"):
+        with pytest.raises(InvdriftError, match="v1_share 1.5: must be in"):
+            train.resolve_config(kind, "mnist", {"v1_share": 1.5})

@@ -21,7 +21,7 @@ def training_pairs(env: dict, batch: int, generator: torch.Generator) -> tuple[t
     config = env["config"]
     x, _ = sample_batch(env, batch, generator)
     if config.get("operators", "v1") == "family":
-        op = random_operator(len(x), tuple(x.shape[1:]), generator)
+        op = random_operator(len(x), tuple(x.shape[1:]), generator, config.get("v1_share", 0.0))
     else:
         tasks = config["tasks"]
         op = operators.make(tasks[int(torch.randint(len(tasks), (1,), generator=generator))], x.shape[1:])
@@ -33,11 +33,30 @@ def _restorer_defaults(dataset: str) -> dict:
     c, h, _ = data.SHAPES.get(dataset, (3, 32, 32))
     return {"seed": 0, "steps": 1500, "batch_size": 128, "lr": 5e-4, "warmup": 100, "clip": 2.0, "ema": 0.999,
             "betas": [0.9, 0.95], "weight_decay": 0.0, "ckpt_every": 100, "log_every": 20, "train_limit": 0,
-            "channels": c, "size": h, "width": 32, "tasks": list(operators.TASKS)}
+            "channels": c, "size": h, "width": 32, "tasks": list(operators.TASKS), "init": ""}
+
+
+def start_from_weights(model, config: dict, kinds: tuple[str, ...]) -> None:
+    """With `init` (a weights file of one of `kinds`, same width): start from those weights, fresh optimiser."""
+    if not config.get("init"):
+        return
+    from ..checkpoint import checkpoint_label, load_into, load_model_weights
+
+    state, source = load_model_weights(config["init"], kinds, config["dataset"])
+    if source.get("width") != config["width"]:
+        raise InvdriftError(f"init {config['init']}: width {source.get('width')}, this run {config['width']}")
+    load_into(model, state, config["init"])
+    config["init_weights"] = checkpoint_label(config["init"])
 
 
 LOSSES = ("joint", "drift-group", "energy")
-FAMILY = {"operators": "family", "conditioning": "operator"}  # the family-trained twins' settings
+FAMILY = {"operators": "family", "conditioning": "operator", "v1_share": 0.0}  # the family-trained twins' settings
+
+
+def check_v1_share(config: dict) -> None:
+    """`v1_share` is a probability."""
+    if not 0.0 <= config.get("v1_share", 0.0) <= 1.0:
+        raise InvdriftError(f"v1_share {config['v1_share']}: must be in [0, 1]")
 
 
 class DriftCondRecipe(FeatureRecipe):
@@ -50,7 +69,7 @@ class DriftCondRecipe(FeatureRecipe):
 
     def defaults(self, dataset: str) -> dict:
         return _restorer_defaults(dataset) | {
-            "samples_per_y": 2, "beta": 1.0, "fidelity": 0.0, "loss": "joint", "init": "",
+            "samples_per_y": 2, "beta": 1.0, "fidelity": 0.0, "loss": "joint",
             "features": "classifier" if dataset == "cifar10" else "pixels",
             "temperatures": [0.02, 0.05, 0.2]}
 
@@ -63,15 +82,7 @@ class DriftCondRecipe(FeatureRecipe):
     def initialise(self, model, config: dict) -> None:
         """With `init` (a weights file of the regression twin, or of this kind to train a shipped model on
         with a fresh optimiser; same width): start from those weights."""
-        if not config.get("init"):
-            return
-        from ..checkpoint import checkpoint_label, load_into, load_model_weights
-
-        state, source = load_model_weights(config["init"], (self.twin, self.kind), config["dataset"])
-        if source.get("width") != config["width"]:
-            raise InvdriftError(f"init {config['init']}: width {source.get('width')}, this run {config['width']}")
-        load_into(model, state, config["init"])
-        config["init_weights"] = checkpoint_label(config["init"])
+        start_from_weights(model, config, (self.twin, self.kind))
 
     def loss(self, model, env, step, generator, dist):
         config = env["config"]
@@ -121,6 +132,9 @@ class RegressionRecipe(Recipe):
     def defaults(self, dataset: str) -> dict:
         return _restorer_defaults(dataset)
 
+    def initialise(self, model, config: dict) -> None:
+        """With `init` (weights of this kind, same width): train them on with a fresh optimiser."""
+        start_from_weights(model, config, (self.kind,))
 
     def loss(self, model, env, step, generator, dist):
         x, cond, op = training_pairs(env, local_batch(env["config"], dist), generator)
@@ -130,13 +144,18 @@ class RegressionRecipe(Recipe):
 
 
 class DriftCondFamilyRecipe(DriftCondRecipe):
-    """`drift-cond` trained on the operator family (operator_family.py), conditioned without a task code."""
+    """`drift-cond` trained on the operator family (operator_family.py), conditioned without a task code;
+    `v1_share` of the draws are the six v1 operators exactly."""
 
     kind = "drift-cond-family"
     twin = "regression-family"
 
     def defaults(self, dataset: str) -> dict:
         return super().defaults(dataset) | FAMILY
+
+    def configure(self, config: dict) -> None:
+        super().configure(config)
+        check_v1_share(config)
 
 
 class RegressionFamilyRecipe(RegressionRecipe):
@@ -146,3 +165,6 @@ class RegressionFamilyRecipe(RegressionRecipe):
 
     def defaults(self, dataset: str) -> dict:
         return super().defaults(dataset) | FAMILY
+
+    def configure(self, config: dict) -> None:
+        check_v1_share(config)
