@@ -1,5 +1,8 @@
 """The operator family and the restorers trained on it: draws, membership, task-free conditioning."""
 
+import json
+
+import pytest
 import torch
 
 from invdrift import operators
@@ -29,7 +32,9 @@ def test_draws_are_seeded_and_inside_the_family():
 def test_a_share_of_draws_can_be_the_v1_operators():
     """`v1_share` 0 leaves the draws unchanged (no extra random number); 1 gives only v1 operators; a half
     gives both, in about equal parts, all inside the family."""
-    spec = lambda s, share: random_operator(4, MNIST, torch.Generator().manual_seed(s), share).spec
+    def spec(seed: int, share: float) -> str:
+        return random_operator(4, MNIST, torch.Generator().manual_seed(seed), share).spec
+
     assert [spec(s, 0.0) for s in range(20)] == [random_operator(4, MNIST, torch.Generator().manual_seed(s)).spec
                                                  for s in range(20)]
     assert {spec(s, 1.0) for s in range(60)} == {operators.make(t, MNIST).spec for t in operators.TASKS}
@@ -83,10 +88,6 @@ def test_a_family_restorer_trains_and_says_what_it_was_trained_on(tmp_path, data
 def test_family_twins_train_on_from_their_weights_with_a_v1_share(tmp_path, data_root):
     """regression-family trains on from its own weights (recorded) with `v1_share`; a share outside [0, 1]
     is refused before any work."""
-    import json
-
-    import pytest
-
     from invdrift import train
     from invdrift.errors import InvdriftError
 

@@ -54,7 +54,7 @@ FAMILY = {"operators": "family", "conditioning": "operator", "v1_share": 0.0}  #
 
 
 def check_v1_share(config: dict) -> None:
-    """`v1_share` is a probability."""
+    """`v1_share` (family-trained twins only) is a probability."""
     if not 0.0 <= config.get("v1_share", 0.0) <= 1.0:
         raise InvdriftError(f"v1_share {config['v1_share']}: must be in [0, 1]")
 
@@ -78,6 +78,7 @@ class DriftCondRecipe(FeatureRecipe):
             raise InvdriftError(f"unknown loss {config['loss']!r}: use one of {', '.join(LOSSES)}")
         if config.get("loss") in ("drift-group", "energy") and config["samples_per_y"] < 2:
             raise InvdriftError(f"loss {config['loss']} needs samples_per_y ≥ 2")
+        check_v1_share(config)
 
     def initialise(self, model, config: dict) -> None:
         """With `init` (a weights file of the regression twin, or of this kind to train a shipped model on
@@ -132,6 +133,9 @@ class RegressionRecipe(Recipe):
     def defaults(self, dataset: str) -> dict:
         return _restorer_defaults(dataset)
 
+    def configure(self, config: dict) -> None:
+        check_v1_share(config)
+
     def initialise(self, model, config: dict) -> None:
         """With `init` (weights of this kind, same width): train them on with a fresh optimiser."""
         start_from_weights(model, config, (self.kind,))
@@ -153,10 +157,6 @@ class DriftCondFamilyRecipe(DriftCondRecipe):
     def defaults(self, dataset: str) -> dict:
         return super().defaults(dataset) | FAMILY
 
-    def configure(self, config: dict) -> None:
-        super().configure(config)
-        check_v1_share(config)
-
 
 class RegressionFamilyRecipe(RegressionRecipe):
     """`regression` on the operator family: the same network and budget as drift-cond-family."""
@@ -165,6 +165,3 @@ class RegressionFamilyRecipe(RegressionRecipe):
 
     def defaults(self, dataset: str) -> dict:
         return super().defaults(dataset) | FAMILY
-
-    def configure(self, config: dict) -> None:
-        check_v1_share(config)
