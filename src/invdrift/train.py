@@ -27,6 +27,9 @@ from .recipes import RECIPES
 
 ARCH_KEYS_IGNORED_ON_RESUME = ("steps", "ckpt_every", "log_every")
 # `bf16`: run the forward pass and loss under torch.autocast("cpu", dtype=torch.bfloat16) (weights stay float32)
+# `lr_decay`: "none" (constant after warm-up) or "linear" (from `lr` after warm-up down to 0 at `steps`)
+COMMON_DEFAULTS = {"bf16": False, "lr_decay": "none"}
+LR_DECAYS = ("none", "linear")
 
 
 @dataclass(frozen=True)
@@ -74,9 +77,12 @@ def step_generator(seed: int, step: int, rank: int = 0) -> torch.Generator:
 
 
 def learning_rate(config: dict, step: int) -> float:
-    """Linear warm-up to `lr`, then constant."""
+    """Linear warm-up to `lr`, then constant, or with `lr_decay: linear` falling linearly to 0 at `steps`."""
     warmup = max(1, int(config.get("warmup", 0)))
-    return config["lr"] * min(1.0, (step + 1) / warmup)
+    rate = config["lr"] * min(1.0, (step + 1) / warmup)
+    if config.get("lr_decay", "none") == "linear" and step >= warmup:
+        rate *= max(0.0, (config["steps"] - step) / max(1, config["steps"] - warmup))
+    return rate
 
 
 @torch.no_grad()
@@ -127,8 +133,11 @@ def load_state(run_dir: Path, model, ema, opt, config: dict) -> tuple[int, float
         meta = json.loads(meta_path.read_text())
     except ValueError as exc:
         raise InvdriftError(f"{meta_path} is not valid JSON ({exc})") from None
-    saved = {k: v for k, v in meta["config"].items() if k not in ARCH_KEYS_IGNORED_ON_RESUME}
-    now = {k: v for k, v in config.items() if k not in ARCH_KEYS_IGNORED_ON_RESUME}
+    ignored = ARCH_KEYS_IGNORED_ON_RESUME
+    if config.get("lr_decay", "none") != "none":
+        ignored = tuple(k for k in ignored if k != "steps")  # the schedule depends on the run's length
+    saved = {k: v for k, v in (COMMON_DEFAULTS | meta["config"]).items() if k not in ignored}
+    now = {k: v for k, v in config.items() if k not in ignored}
     if saved != now:
         diff = sorted(k for k in set(saved) | set(now) if saved.get(k) != now.get(k))
         raise InvdriftError(f"{run_dir} holds a run with a different configuration ({', '.join(diff)}); "
@@ -166,13 +175,15 @@ def resolve_config(kind: str, dataset: str, overrides: dict) -> dict:
     """Recipe defaults for the dataset, updated with `overrides`, checked for unknown keys."""
     if kind not in RECIPES:
         raise InvdriftError(f"unknown model kind {kind!r}: use one of {', '.join(RECIPES)}")
-    config = {"bf16": False} | RECIPES[kind].defaults(dataset)
+    config = COMMON_DEFAULTS | RECIPES[kind].defaults(dataset)
     unknown = sorted(set(overrides) - set(config))
     if unknown:
         raise InvdriftError(f"unknown setting(s) for {kind}: {', '.join(unknown)} "
                             f"(known: {', '.join(sorted(config))})")
     config.update(overrides)
     config.update(kind=kind, dataset=dataset)
+    if config["lr_decay"] not in LR_DECAYS:
+        raise InvdriftError(f"lr_decay {config['lr_decay']!r}: use one of {', '.join(LR_DECAYS)}")
     RECIPES[kind].configure(config)
     return config
 
