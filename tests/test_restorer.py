@@ -195,3 +195,14 @@ def test_training_on_with_more_steps_equals_one_longer_run(tmp_path, data_root):
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     short = load_file(str(tmp_path / "short" / extended.name))
     assert not all(torch.equal(a[k], short[k]) for k in a)  # it did train on
+
+
+def test_a_decaying_run_refuses_to_resume_with_another_length(tmp_path, data_root):
+    """Without decay a finished run may train on with more steps; with decay the length is the schedule."""
+    from invdrift.errors import InvdriftError
+
+    settings = dict(TINY, train_limit=256, batch_size=4, steps=2, lr_decay="linear")
+    train.train("regression", "mnist", settings, tmp_path / "run", tmp_path / "out", data_root, progress=False)
+    with pytest.raises(InvdriftError, match="different configuration \\(steps\\)"):
+        train.train("regression", "mnist", dict(settings, steps=4), tmp_path / "run", tmp_path / "out", data_root,
+                    progress=False)

@@ -80,8 +80,8 @@ def learning_rate(config: dict, step: int) -> float:
     """Linear warm-up to `lr`, then constant, or with `lr_decay: linear` falling linearly to 0 at `steps`."""
     warmup = max(1, int(config.get("warmup", 0)))
     rate = config["lr"] * min(1.0, (step + 1) / warmup)
-    if config.get("lr_decay", "none") == "linear" and step >= warmup:
-        rate *= max(0.0, (config["steps"] - step) / max(1, config["steps"] - warmup))
+    if config.get("lr_decay", "none") == "linear":
+        rate *= min(1.0, (config["steps"] - step) / max(1, config["steps"] - warmup))
     return rate
 
 
