@@ -20,6 +20,15 @@ def feature_function(config: dict, checkpoints=None) -> drift_features.FeatureFn
     return drift_features.encoder_features(classifier)
 
 
+def generator_defaults(dataset: str) -> dict:
+    """The settings every unconditional drifting generator starts from, in pixels or in a latent."""
+    c, h, _ = data.SHAPES.get(dataset, (3, 32, 32))
+    return {"seed": 0, "steps": 3000, "batch_size": 256, "positives": 256, "lr": 1e-3, "warmup": 200,
+            "clip": 2.0, "ema": 0.999, "betas": [0.9, 0.95], "weight_decay": 0.0, "ckpt_every": 100,
+            "log_every": 20, "train_limit": 0, "noise_dim": 64, "width": 96 if dataset == "cifar10" else 64,
+            "channels": c, "size": h, "temperatures": [0.02, 0.05, 0.2], "eval_samples": 10_000}
+
+
 class FeatureRecipe(Recipe):
     """A recipe whose loss compares features (`config["features"]`) with the drifting kernel."""
 
@@ -33,13 +42,7 @@ class DriftRecipe(FeatureRecipe):
     kind = "drift"
 
     def defaults(self, dataset: str) -> dict:
-        cifar = dataset == "cifar10"
-        c, h, _ = data.SHAPES.get(dataset, (3, 32, 32))
-        return {"seed": 0, "steps": 3000, "batch_size": 256, "positives": 256, "lr": 1e-3, "warmup": 200,
-                "clip": 2.0, "ema": 0.999, "betas": [0.9, 0.95], "weight_decay": 0.0, "ckpt_every": 100,
-                "log_every": 20, "train_limit": 0, "noise_dim": 64, "width": 96 if cifar else 64,
-                "channels": c, "size": h, "features": "classifier" if cifar else "pixels",
-                "temperatures": [0.02, 0.05, 0.2], "eval_samples": 10_000}
+        return generator_defaults(dataset) | {"features": "classifier" if dataset == "cifar10" else "pixels"}
 
 
     def loss(self, model, env, step, generator, dist):

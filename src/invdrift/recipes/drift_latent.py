@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import torch
 
-from .. import data
 from ..priors import drift_features
 from ..priors.drifting import drift_loss
 from .base import Recipe, local_batch
+from .drift import generator_defaults
 
 
 def latent_features(z: torch.Tensor) -> list[torch.Tensor]:
@@ -42,13 +42,7 @@ class DriftLatentRecipe(LatentRecipe):
     kind = "drift-latent"
 
     def defaults(self, dataset: str) -> dict:
-        cifar = dataset == "cifar10"
-        c, h, _ = data.SHAPES.get(dataset, (3, 32, 32))
-        return {"seed": 0, "steps": 3000, "batch_size": 256, "positives": 256, "lr": 1e-3, "warmup": 200,
-                "clip": 2.0, "ema": 0.999, "betas": [0.9, 0.95], "weight_decay": 0.0, "ckpt_every": 100,
-                "log_every": 20, "train_limit": 0, "noise_dim": 64, "width": 96 if cifar else 64,
-                "channels": c, "size": h, "temperatures": [0.02, 0.05, 0.2], "eval_samples": 10_000,
-                "latent_channels": 0, "ae_width": 0}
+        return generator_defaults(dataset) | {"latent_channels": 0, "ae_width": 0}
 
 
     def setup(self, config, data_root, dist):

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import torch
 
 from ..operators import Operator
-from ..priors.ddpm import EpsModel, Schedule, noise_to_signal, strided_timesteps
+from ..priors.ddpm import noise_to_signal, strided_timesteps
 from ..progress import progress
-from .spectral import denoise_ve, diffusion_measurement
+from .spectral import StridedSolver, denoise_ve, diffusion_measurement
 
 
 def ddrm_update(c0: torch.Tensor, c_t: torch.Tensor, uty: torch.Tensor, s: torch.Tensor, sigma_t: float,
@@ -43,19 +43,11 @@ def ddrm_start(uty: torch.Tensor, s: torch.Tensor, sigma_T: float, sigma_y: floa
 
 
 @dataclass
-class DDRM:
-    """DDRM with `steps` network evaluations on a strided schedule; called as solver(y, op)."""
+class DDRM(StridedSolver):
+    """DDRM: η for the unmeasured and noisier coordinates, η_b for the cleaner ones."""
 
-    model: EpsModel
-    schedule: Schedule
-    steps: int = 20
     eta: float = 0.85
     eta_b: float = 1.0
-    seed: int = 0
-
-    @property
-    def nfe(self) -> int:
-        return self.steps
 
     def __call__(self, y: torch.Tensor, op: Operator) -> torch.Tensor:
         generator = torch.Generator().manual_seed(self.seed)

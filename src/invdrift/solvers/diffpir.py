@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import torch
 
 from ..operators import Operator
-from ..priors.ddpm import EpsModel, Schedule, noise_to_signal, strided_timesteps, tweedie
+from ..priors.ddpm import noise_to_signal, strided_timesteps, tweedie
 from ..progress import progress
-from .spectral import diffusion_measurement
+from .spectral import StridedSolver, diffusion_measurement
 
 
 def diffpir_renoise(x_t: torch.Tensor, x0: torch.Tensor, abar_t: float, abar_next: float, zeta: float,
@@ -25,19 +25,11 @@ def diffpir_renoise(x_t: torch.Tensor, x0: torch.Tensor, abar_t: float, abar_nex
 
 
 @dataclass
-class DiffPIR:
-    """DiffPIR with `steps` network evaluations on a strided schedule; called as solver(y, op)."""
+class DiffPIR(StridedSolver):
+    """DiffPIR: λ weighs the proximal step, ζ the fresh noise in each re-noising."""
 
-    model: EpsModel
-    schedule: Schedule
-    steps: int = 20
     lam: float = 7.0
     zeta: float = 0.3
-    seed: int = 0
-
-    @property
-    def nfe(self) -> int:
-        return self.steps
 
     def __call__(self, y: torch.Tensor, op: Operator) -> torch.Tensor:
         generator = torch.Generator().manual_seed(self.seed)

@@ -1,7 +1,9 @@
 """What the spectral diffusion solvers (DDRM, DiffPIR) share: the measurement on the diffusion's scale
-and the network's x̂₀ from a variance-exploding iterate."""
+the network's x̂₀ from a variance-exploding iterate, and their common fields."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import torch
 
@@ -22,3 +24,17 @@ def denoise_ve(model: EpsModel, schedule: Schedule, x_ve: torch.Tensor, t: int) 
     steps = torch.full((len(x_t),), t, dtype=torch.long)
     with torch.no_grad():
         return tweedie(schedule, x_t, steps, model(x_t, steps)).clamp(-1, 1)
+
+
+@dataclass
+class StridedSolver:
+    """A DDPM solver with `steps` network evaluations on a strided schedule; called as solver(y, op)."""
+
+    model: EpsModel
+    schedule: Schedule
+    steps: int = 20
+    seed: int = 0
+
+    @property
+    def nfe(self) -> int:
+        return self.steps
