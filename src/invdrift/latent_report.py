@@ -25,7 +25,8 @@ TRAINED_BY = {"drift-cond": "drift-cond", "drift-cond-mean8": "drift-cond", "dri
 
 
 def train_seconds(method: str, dataset: str, checkpoints: Path) -> float | None:
-    """Training time of the weights behind a method (the latent ones add the autoencoder's); None if missing."""
+    """Training time of the last run behind a method's weights, as its record holds it (the latent ones add
+    the autoencoder's); runs the weights were warm-started from are not counted. None if missing."""
     kinds = [TRAINED_BY[method]] + (["autoencoder"] if "latent" in method else [])
     total = 0.0
     for kind in kinds:
@@ -51,7 +52,7 @@ def latent_comparison(rows: list[dict], dataset: str, checkpoints: Path) -> list
     if not pairs:
         return []
     cols = ("n", "psnr", "ssim", "fd", "images_per_s")
-    lines = ["| task | method | space | " + " | ".join(cols) + " | train min |", "|---|---|---|" + "---|" * (len(cols) + 1)]
+    lines = ["| task | method | space | " + " | ".join(cols) + " | last run, min |", "|---|---|---|" + "---|" * (len(cols) + 1)]
     for task in operators.TASKS:
         for pixel, latent in pairs:
             for method, space in ((pixel, "pixel"), (latent, "latent")):
@@ -99,7 +100,8 @@ def conclusion(rows: list[dict], dataset: str, checkpoints: Path) -> list[str]:
             text += f", {s['speed_ratio']:.2f}× the images/s (median over tasks)"
         pixel_s, latent_s = train_seconds(pixel, dataset, checkpoints), train_seconds(latent, dataset, checkpoints)
         if pixel_s is not None and latent_s is not None:
-            text += f"; training {latent_s / 60:.0f} min (autoencoder included) against {pixel_s / 60:.0f} min"
+            text += (f"; last training run {latent_s / 60:.0f} min (autoencoder included) against {pixel_s / 60:.0f} min"
+                     " (runs they were warm-started from not counted)")
         lines.append(text + ".")
     return lines
 
