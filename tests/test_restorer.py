@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from invdrift import conditioning, operators, train
+from invdrift.errors import InvdriftError
 from invdrift.models import load_trained
 from invdrift.nets.restorer import Restorer
 from invdrift.solvers import registry
@@ -128,8 +129,6 @@ def test_tiny_autoencoder_trains_and_reports_reconstruction_psnr(tmp_path, data_
 def test_grouped_losses_train_in_bf16_and_warm_start(loss, twin, kind, tmp_path, data_root):
     """The per-measurement losses run a few bf16 steps, and `init` starts from the regression twin's weights;
     the other twin's weights are refused."""
-    from invdrift.errors import InvdriftError
-
     base = dict(TINY, steps=4, train_limit=256, batch_size=4, samples_per_y=2)
     regression = {k: v for k, v in base.items() if k != "samples_per_y"}
     train.train(twin, "mnist", regression, tmp_path / "reg", tmp_path, data_root, progress=False)
@@ -151,8 +150,6 @@ def test_grouped_losses_train_in_bf16_and_warm_start(loss, twin, kind, tmp_path,
 
 
 def test_restorer_loss_settings_are_checked():
-    from invdrift.errors import InvdriftError
-
     with pytest.raises(InvdriftError, match="unknown loss"):
         train.resolve_config("drift-cond", "mnist", {"loss": "magic"})
     with pytest.raises(InvdriftError, match="samples_per_y"):
@@ -199,8 +196,6 @@ def test_training_on_with_more_steps_equals_one_longer_run(tmp_path, data_root):
 
 def test_a_decaying_run_refuses_to_resume_with_another_length(tmp_path, data_root):
     """Without decay a finished run may train on with more steps; with decay the length is the schedule."""
-    from invdrift.errors import InvdriftError
-
     settings = dict(TINY, train_limit=256, batch_size=4, steps=2, lr_decay="linear")
     train.train("regression", "mnist", settings, tmp_path / "run", tmp_path / "out", data_root, progress=False)
     with pytest.raises(InvdriftError, match="different configuration \\(steps\\)"):

@@ -1,4 +1,4 @@
-"""What the spectral diffusion solvers (DDRM, DiffPIR) share: the measurement on the diffusion's scale
+"""What the spectral diffusion solvers (DDRM, DiffPIR) share: the measurement on the diffusion's scale,
 the network's x̂₀ from a variance-exploding iterate, and their common fields."""
 
 from __future__ import annotations
