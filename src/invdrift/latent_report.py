@@ -101,7 +101,7 @@ def conclusion(rows: list[dict], dataset: str, checkpoints: Path) -> list[str]:
         pixel_s, latent_s = train_seconds(pixel, dataset, checkpoints), train_seconds(latent, dataset, checkpoints)
         if pixel_s is not None and latent_s is not None:
             text += (f"; last training run {latent_s / 60:.0f} min (autoencoder included) against {pixel_s / 60:.0f} min"
-                     " (runs they were warm-started from not counted)")
+                     " (runs they were warm-started from not counted; `scripts/training_time.py` sums the whole chains)")
         lines.append(text + ".")
     return lines
 
