@@ -96,3 +96,22 @@ def test_rows_re_run_in_float32_on_request():
     assert [g["bf16"] for g in provenance.rerun_groups(rows)] == [True, False]
     assert [(g["bf16"], g["tasks"]) for g in provenance.rerun_groups(rows, float32=True)] == [
         (False, ["sr4", "deblur", "denoise"])]
+
+
+def test_labels_in_text_name_the_shipped_weights_or_are_listed(tmp_path):
+    (tmp_path / "drift-cond-mnist.safetensors").write_bytes(b"weights")
+    current = checkpoint_label(tmp_path / "drift-cond-mnist.safetensors")
+    text = f"| {current} | 0.7 |\n| drift-cond-mnist.safetensors@0123456789ab |\n| gone-mnist.safetensors@abcdef012345 |"
+    assert provenance.stale_labels(text, tmp_path) == ["drift-cond-mnist.safetensors@0123456789ab",
+                                                       "gone-mnist.safetensors@abcdef012345"]
+    assert provenance.stale_labels(current, tmp_path) == []
+
+
+def test_committed_tables_and_report_were_made_with_the_shipped_weights():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    generated = sorted((root / "results").rglob("*.md")) + [root / "report" / "report.md"]
+    stale = {str(p.relative_to(root)): provenance.stale_labels(p.read_text(), root / "checkpoints")
+             for p in generated if p.is_file()}
+    assert {name: labels for name, labels in stale.items() if labels} == {}

@@ -5,7 +5,7 @@ model is retrained, rows measured with the old file stay in results/ until they 
 finds them so that the report can say so instead of mixing two models under one name, and
 `rerun_groups` turns them into the bench runs that measure them again (`invdrift bench --stale`).
 `chosen_rows` picks rows by dataset, operator family and method, for re-running rows whose method
-changed (`invdrift bench --again`).
+changed (`invdrift bench --again`). `stale_labels` does the same for the text of a generated table.
 """
 
 from __future__ import annotations
@@ -19,12 +19,24 @@ from .checkpoint import checkpoint_label
 LABEL = re.compile(r"[\w.+-]+\.safetensors@[0-9a-f]+")  # checkpoint_label's form
 
 
+def shipped_labels(labels: set[str], checkpoints: Path) -> set[str]:
+    """The labels of the files in `checkpoints` that `labels` name (a name with no file gives none)."""
+    names = {label.split("@")[0] for label in labels}
+    return {checkpoint_label(Path(checkpoints) / name) for name in names if (Path(checkpoints) / name).is_file()}
+
+
 def stale_rows(rows: list[dict], checkpoints: Path) -> list[dict]:
     """Rows whose recorded weights differ from (or are missing among) the files in `checkpoints`."""
     labels = [(row, LABEL.findall(str(row.get("checkpoint") or ""))) for row in rows]
-    names = {label.split("@")[0] for _, found in labels for label in found}
-    shipped = {checkpoint_label(Path(checkpoints) / name) for name in names if (Path(checkpoints) / name).is_file()}
+    shipped = shipped_labels({label for _, found in labels for label in found}, checkpoints)
     return [row for row, found in labels if any(label not in shipped for label in found)]
+
+
+def stale_labels(text: str, checkpoints: Path) -> list[str]:
+    """The weight labels in a generated table or report (`text`) that are not the files in `checkpoints`,
+    sorted: a table that names them was made with weights that are no longer shipped."""
+    found = set(LABEL.findall(text))
+    return sorted(found - shipped_labels(found, checkpoints))
 
 
 def chosen_rows(rows: list[dict], datasets: list[str], tasks: list[str], methods: list[str]) -> list[dict]:
