@@ -26,6 +26,14 @@ SAME_N = 50
 K = 8  # posterior samples per image for the v1 coverage column
 
 
+def coverage_cell(family: dict, fixed: dict) -> str:
+    """'family / fixed' range coverage, '—' for a row without it; empty when neither row has it."""
+    values = [row.get("range_coverage") for row in (family, fixed)]
+    if all(v in (None, "") for v in values):
+        return ""
+    return " / ".join("—" if v in (None, "") else f"{v:.3f}" for v in values)
+
+
 def main(data_root: str, dataset: str = "mnist", out: str = "results/family", parts: str = "v1,inside,same") -> None:
     out = Path(out)
     wanted = parts.split(",")
@@ -57,10 +65,8 @@ def main(data_root: str, dataset: str = "mnist", out: str = "results/family", pa
             a, b = v1.get((task, family)), v1.get((task, fixed))
             if a and b:
                 d = a["psnr"] - b["psnr"]
-                coverage = " / ".join(f"{r['range_coverage']:.3f}" if r.get("range_coverage") not in (None, "") else "—"
-                                     for r in (a, b))
                 lines.append(f"| {task} | {family} | {a['psnr']:.2f} | {b['psnr']:.2f} | {d:+.2f} | "
-                             f"{'met' if d >= -0.5 else 'not met'} | {coverage if coverage != '— / —' else ''} |")
+                             f"{'met' if d >= -0.5 else 'not met'} | {coverage_cell(a, b)} |")
     lines += ["", "## Operators inside the family, never drawn exactly (test images 0–999)", "",
               "| operator | mean of 8 | one sample | regression-family | best plug-and-play | mean8 ≥ it |",
               "|---|---|---|---|---|---|"]

@@ -1,5 +1,7 @@
 """Rows measured with weights other than the shipped ones are found and listed."""
 
+from pathlib import Path
+
 from invdrift import provenance
 from invdrift.checkpoint import checkpoint_label
 
@@ -108,8 +110,6 @@ def test_labels_in_text_name_the_shipped_weights_or_are_listed(tmp_path):
 
 
 def test_committed_tables_and_report_were_made_with_the_shipped_weights():
-    from pathlib import Path
-
     root = Path(__file__).resolve().parents[1]
     generated = sorted((root / "results").rglob("*.md")) + [root / "report" / "report.md"]
     stale = {str(p.relative_to(root)): provenance.stale_labels(p.read_text(), root / "checkpoints")

@@ -102,7 +102,12 @@ def load_into(module: torch.nn.Module, state: dict[str, torch.Tensor], path: str
     module.load_state_dict(state)
 
 
+def weights_label(name: str, sha256: str) -> str:
+    """'file.safetensors@sha256prefix': how result tables and records name a weights file's content."""
+    return f"{name}@{sha256[:12]}"
+
+
 def checkpoint_label(path: str | Path) -> str:
-    """'file.safetensors@sha256prefix' for result tables."""
+    """The weights label of a file on disk (its SHA-256 computed now)."""
     path = Path(path).with_suffix(".safetensors")
-    return f"{path.name}@{sha256_file(path)[:12]}"
+    return weights_label(path.name, sha256_file(path))

@@ -13,12 +13,14 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+from .checkpoint import weights_label
+
 Finder = Callable[[str], "dict | None"]  # a weights label -> the record of those weights, None if unknown
 
 
 def label_of(name: str, record: dict) -> str:
-    """The weights label of a record (`name` is the weights file's name)."""
-    return f"{name}@{record.get('sha256', '')[:12]}"
+    """The weights label of a record (`name` is the weights file's name), from the SHA-256 it holds."""
+    return weights_label(name, record.get("sha256", ""))
 
 
 def chain(record: dict, find: Finder) -> tuple[list[dict], bool]:
