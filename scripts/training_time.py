@@ -2,16 +2,20 @@
 
 Follows each record's `init_weights` back through the committed versions of the records (git history;
 `invdrift.lineage`) and writes a table: the chain of runs oldest first, steps and wall-clock minutes in
-all, against the last run alone (the only one a record holds).
+all, against the last run alone.
 Usage: .venv/bin/python scripts/training_time.py [OUT] (default results/training-time.md; run in the repository)
+       .venv/bin/python scripts/training_time.py --stamp: writes that total as `lineage_seconds` into every
+       record in checkpoints/ whose chain is complete and that does not hold it yet (runs started from those
+       weights then add their own time to it; `invdrift.lineage`).
 """
 
 import json
 import sys
 from pathlib import Path
 
+from invdrift.checkpoint import write_config
 from invdrift.fileio import write_text_atomic
-from invdrift.lineage import chain, git_finder, label_of
+from invdrift.lineage import chain, chain_seconds, git_finder, label_of
 
 
 def run_cell(record: dict) -> str:
@@ -34,12 +38,30 @@ def document(repo: Path) -> str:
             continue
         runs, complete = chain(record, find)
         steps = sum(r.get("steps_done") or 0 for r in runs)
-        total = sum(r.get("train_seconds", 0) for r in runs) / 60
+        total = chain_seconds(runs) / 60
         lines.append(f"| {label_of(path.with_suffix('.safetensors').name, record)} | "
                      f"{' → '.join(run_cell(r) for r in runs)}{'' if complete else ' (earlier runs not found)'} | "
                      f"{steps or '—'} | {record['train_seconds'] / 60:.0f} | {total:.0f} |")
     return "\n".join(lines) + "\n"
 
 
+def stamp(repo: Path) -> None:
+    """Write `lineage_seconds` into the shipped records whose chain of runs is complete."""
+    find = git_finder(repo)
+    for path in sorted((repo / "checkpoints").glob("*.json")):
+        record = json.loads(path.read_text())
+        if "train_seconds" not in record or "sha256" not in record or "lineage_seconds" in record:
+            continue
+        runs, complete = chain(record, find)
+        if not complete:
+            print(f"{path.name}: earlier runs not found, left as it is")
+            continue
+        write_config(path, record | {"lineage_seconds": chain_seconds(runs)})
+        print(f"{path.name}: lineage_seconds {chain_seconds(runs)} ({len(runs)} runs)")
+
+
 if __name__ == "__main__":
-    write_text_atomic(sys.argv[1] if len(sys.argv) > 1 else "results/training-time.md", document(Path(".")))
+    if sys.argv[1:] == ["--stamp"]:
+        stamp(Path("."))
+    else:
+        write_text_atomic(sys.argv[1] if len(sys.argv) > 1 else "results/training-time.md", document(Path(".")))

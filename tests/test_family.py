@@ -86,8 +86,8 @@ def test_a_family_restorer_trains_and_says_what_it_was_trained_on(tmp_path, data
 
 
 def test_family_twins_train_on_from_their_weights_with_a_v1_share(tmp_path, data_root):
-    """regression-family trains on from its own weights (recorded) with `v1_share`; a share outside [0, 1]
-    is refused before any work."""
+    """regression-family trains on from its own weights (recorded, with the training time of both runs) with
+    `v1_share`; a share outside [0, 1] is refused before any work."""
     from invdrift import train
     from invdrift.errors import InvdriftError
 
@@ -98,6 +98,9 @@ def test_family_twins_train_on_from_their_weights_with_a_v1_share(tmp_path, data
                          tmp_path / "run2", tmp_path / "b", data_root, progress=False)
     record = json.loads(onward.with_suffix(".json").read_text())
     assert record["v1_share"] == 0.5 and record["init_weights"].startswith("regression-family-mnist.safetensors@")
+    first_record = json.loads(first.with_suffix(".json").read_text())  # a cold start: its lineage is its run
+    assert first_record["lineage_seconds"] == first_record["train_seconds"]
+    assert record["lineage_seconds"] == pytest.approx(first_record["train_seconds"] + record["train_seconds"], abs=0.11)
     for kind in ("regression-family", "drift-cond-family"):
         with pytest.raises(InvdriftError, match="v1_share 1.5: must be in"):
             train.resolve_config(kind, "mnist", {"v1_share": 1.5})

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from invdrift.lineage import chain, git_finder, label_of
+from invdrift.lineage import chain, chain_seconds, git_finder, label_of, lineage_seconds_of
 
 
 def test_chain_follows_init_labels_oldest_first_and_says_when_it_is_cut():
@@ -40,3 +40,10 @@ def test_git_finder_reads_the_committed_versions_of_a_record(tmp_path):
     runs, complete = chain(new, git_finder(tmp_path))
     assert complete and [r["steps_done"] for r in runs] == [7000, 1500]
     assert git_finder(tmp_path)("regression-mnist.safetensors@" + "56" * 6) is None
+
+
+def test_a_run_adds_its_time_to_the_lineage_its_init_recorded():
+    assert lineage_seconds_of({}, 12.34) == 12.3  # a cold start is its own lineage
+    assert lineage_seconds_of({"init_weights": "r.safetensors@aa", "init_lineage_seconds": 100.0}, 50.0) == 150.0
+    assert lineage_seconds_of({"init_weights": "r.safetensors@aa"}, 50.0) is None  # the init's total unknown
+    assert chain_seconds([{"train_seconds": 60.0}, {"train_seconds": 30.5}, {}]) == 90.5

@@ -29,6 +29,22 @@ def test_latent_comparison_puts_pixel_and_latent_side_by_side(tmp_path):
     assert latent_report.latent_comparison(rows[:1], "mnist", tmp_path) == []
 
 
+def test_training_time_counts_warm_start_chains_and_marks_records_that_do_not(tmp_path):
+    from invdrift.checkpoint import write_config
+
+    write_config(tmp_path / "drift-cond-mnist.safetensors", {"train_seconds": 600.0, "lineage_seconds": 6000.0})
+    (tmp_path / "drift-cond-mnist.safetensors").write_bytes(b"")
+    assert latent_report.train_seconds("drift-cond", "mnist", tmp_path) == (6000.0, True)
+    write_config(tmp_path / "drift-cond-latent-mnist.safetensors", {"train_seconds": 120.0})
+    write_config(tmp_path / "autoencoder-mnist.safetensors", {"train_seconds": 60.0, "lineage_seconds": 60.0})
+    for name in ("drift-cond-latent-mnist", "autoencoder-mnist"):
+        (tmp_path / f"{name}.safetensors").write_bytes(b"")
+    assert latent_report.train_seconds("drift-cond-latent", "mnist", tmp_path) == (180.0, False)
+    rows = [_row("sr4", "drift-cond", 17.0), _row("sr4", "drift-cond-latent", 16.0)]
+    lines = latent_report.latent_comparison(rows, "mnist", tmp_path)
+    assert lines[2].endswith("| 100 |") and lines[3].endswith("| ≥3 |")
+
+
 def test_latent_conclusion_is_computed_from_rows_of_equal_n(tmp_path):
     rows = [_row("sr4", "drift-cond", 17.0, fd=20.0, images_per_s=100.0),
             _row("sr4", "drift-cond-latent", 18.0, fd=10.0, images_per_s=300.0),

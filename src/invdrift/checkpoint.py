@@ -48,9 +48,13 @@ def export_model(path: str | Path, state: dict[str, torch.Tensor], config: dict)
     """Write shipped weights and their JSON config (with the SHA-256 of the weights)."""
     path = Path(path).with_suffix(".safetensors")
     save_tensors(path, state)
-    config = dict(config, sha256=sha256_file(path), weights=path.name)
-    write_text_atomic(path.with_suffix(".json"), json.dumps(config, indent=1, sort_keys=True) + "\n")
+    write_config(path, dict(config, sha256=sha256_file(path), weights=path.name))
     return path
+
+
+def write_config(path: str | Path, config: dict) -> None:
+    """Write (atomically) the JSON config beside a weights file."""
+    write_text_atomic(Path(path).with_suffix(".json"), json.dumps(config, indent=1, sort_keys=True) + "\n")
 
 
 def read_config(path: str | Path) -> dict:

@@ -24,21 +24,25 @@ TRAINED_BY = {"drift-cond": "drift-cond", "drift-cond-mean8": "drift-cond", "dri
               "drift-opt-latent": "drift-latent"}
 
 
-def train_seconds(method: str, dataset: str, checkpoints: Path) -> float | None:
-    """Training time of the last run behind a method's weights, as its record holds it (the latent ones add
-    the autoencoder's); runs the weights were warm-started from are not counted. None if missing."""
+def train_seconds(method: str, dataset: str, checkpoints: Path) -> tuple[float, bool] | None:
+    """Training time behind a method's weights (the latent ones add the autoencoder's): each record's
+    `lineage_seconds` (its run and every run it was warm-started from) where it holds one, else its last
+    run's `train_seconds`; and whether every record held the whole chain. None if a file is missing."""
     kinds = [TRAINED_BY[method]] + (["autoencoder"] if "latent" in method else [])
-    total = 0.0
+    total, whole = 0.0, True
     for kind in kinds:
         path = weights_path(kind, dataset, checkpoints)
         if not path.is_file():
             return None
-        total += read_config(path).get("train_seconds", 0.0)
-    return total
+        record = read_config(path)
+        whole = whole and "lineage_seconds" in record
+        total += record.get("lineage_seconds", record.get("train_seconds", 0.0))
+    return total, whole
 
 
-def _minutes(seconds: float | None) -> str:
-    return "—" if seconds is None else f"{seconds / 60:.0f}"
+def _minutes(seconds: tuple[float, bool] | None) -> str:
+    """Minutes, marked ≥ when runs behind the weights are not counted."""
+    return "—" if seconds is None else f"{'' if seconds[1] else '≥'}{seconds[0] / 60:.0f}"
 
 
 def _cells(rows: list[dict], dataset: str) -> dict[tuple[str, str], dict]:
@@ -52,7 +56,7 @@ def latent_comparison(rows: list[dict], dataset: str, checkpoints: Path) -> list
     if not pairs:
         return []
     cols = ("n", "psnr", "ssim", "fd", "images_per_s")
-    lines = ["| task | method | space | " + " | ".join(cols) + " | last run, min |", "|---|---|---|" + "---|" * (len(cols) + 1)]
+    lines = ["| task | method | space | " + " | ".join(cols) + " | training, min |", "|---|---|---|" + "---|" * (len(cols) + 1)]
     for task in operators.TASKS:
         for pixel, latent in pairs:
             for method, space in ((pixel, "pixel"), (latent, "latent")):
@@ -100,8 +104,8 @@ def conclusion(rows: list[dict], dataset: str, checkpoints: Path) -> list[str]:
             text += f", {s['speed_ratio']:.2f}× the images/s (median over tasks)"
         pixel_s, latent_s = train_seconds(pixel, dataset, checkpoints), train_seconds(latent, dataset, checkpoints)
         if pixel_s is not None and latent_s is not None:
-            text += (f"; last training run {latent_s / 60:.0f} min (autoencoder included) against {pixel_s / 60:.0f} min"
-                     " (runs they were warm-started from not counted; `scripts/training_time.py` sums the whole chains)")
+            text += (f"; training {_minutes(latent_s)} min (autoencoder included) against {_minutes(pixel_s)} min, "
+                     "runs the weights were warm-started from included (≥: not all of them recorded)")
         lines.append(text + ".")
     return lines
 

@@ -4,6 +4,8 @@ A run started from other weights (`--set init=…`) records them as `init_weight
 (`file.safetensors@sha256prefix`). Following those labels back through the records of earlier weights
 gives the whole chain of runs, oldest first, and the training time the weights really cost. Earlier
 records live in the repository's history: `git_records` reads every committed version of a record.
+A record also carries that total as `lineage_seconds` when it is known: a run adds its own time to the
+total its init's record holds (`lineage_seconds_of`), and `chain_seconds` sums a chain found in history.
 """
 
 from __future__ import annotations
@@ -64,3 +66,18 @@ def git_finder(repo: Path, folder: str = "checkpoints") -> Finder:
         return cache[name].get(label)
 
     return find
+
+
+def lineage_seconds_of(config: dict, elapsed: float) -> float | None:
+    """Training time of a run's weights with every run they were warm-started from: `elapsed` plus the
+    init's `lineage_seconds` (kept in the config as `init_lineage_seconds`); None when the init's record
+    does not hold its own."""
+    if not config.get("init_weights"):
+        return round(elapsed, 1)
+    earlier = config.get("init_lineage_seconds")
+    return None if earlier is None else round(earlier + elapsed, 1)
+
+
+def chain_seconds(runs: list[dict]) -> float:
+    """The summed `train_seconds` of a chain of runs."""
+    return round(sum(r.get("train_seconds", 0.0) for r in runs), 1)

@@ -22,6 +22,7 @@ from tqdm import tqdm
 from . import checkpoint
 from .errors import InvdriftError
 from .fileio import write_text_atomic
+from .lineage import lineage_seconds_of
 from .precision import warn_if_emulated
 from .recipes import RECIPES
 
@@ -276,6 +277,9 @@ def train(kind: str, dataset: str, overrides: dict | None = None, run_dir: str |
         results["ranks_agree"] = ranks_agree
     record = dict(config, command=command, train_seconds=round(elapsed, 1), steps_done=step,
                   world_size=dist.world, results=results, data=recipe.data_description(config, data_root))
+    lineage = lineage_seconds_of(config, elapsed)
+    if lineage is not None:
+        record["lineage_seconds"] = lineage
     path = checkpoint.export_model(Path(out_dir) / f"{kind}-{Path(dataset).name}", ema.state_dict(), record)
     if progress:
         print(f"wrote {path} ({results})", flush=True)

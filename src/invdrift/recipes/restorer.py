@@ -37,7 +37,8 @@ def _restorer_defaults(dataset: str) -> dict:
 
 
 def start_from_weights(model, config: dict, kinds: tuple[str, ...]) -> None:
-    """With `init` (a weights file of one of `kinds`, same width): start from those weights, fresh optimiser."""
+    """With `init` (a weights file of one of `kinds`, same width): start from those weights, fresh optimiser;
+    the config records their label and, if their record holds it, their training time with all runs behind."""
     if not config.get("init"):
         return
     from ..checkpoint import checkpoint_label, load_into, load_model_weights
@@ -47,6 +48,8 @@ def start_from_weights(model, config: dict, kinds: tuple[str, ...]) -> None:
         raise InvdriftError(f"init {config['init']}: width {source.get('width')}, this run {config['width']}")
     load_into(model, state, config["init"])
     config["init_weights"] = checkpoint_label(config["init"])
+    if source.get("lineage_seconds") is not None:
+        config["init_lineage_seconds"] = source["lineage_seconds"]
 
 
 LOSSES = ("joint", "drift-group", "energy")
