@@ -50,7 +50,7 @@ def test_bench_writes_the_protocol_columns(capsys, tmp_path, data_root):
     header = (out / "results.csv").read_text().splitlines()[0].split(",")
     assert header == ["dataset", "task", "method", "n", "psnr", "psnr_se", "ssim", "mse", "consistency", "fd",
                       "lpips", "nfe", "s_per_image", "images_per_s", "samples", "psnr_1", "psnr_mean",
-                      "range_coverage", "sample_std", "checkpoint", "machine", "operator", "in_training",
+                      "range_coverage", "sample_std", "spread_skill", "checkpoint", "machine", "operator", "in_training",
                       "precision"]
     assert "| mnist | denoise | wiener |" in (out / "results.md").read_text()
     # a second run merges rows instead of discarding the first

@@ -99,6 +99,27 @@ def test_range_coverage_of_a_calibrated_sampler_is_k_minus_1_over_k_plus_1():
                                   torch.Generator().manual_seed(0)).max() < 0.05
 
 
+def test_spread_skill_is_one_for_a_calibrated_sampler_and_tells_under_from_over_dispersion():
+    """Truth and K samples drawn alike around a per-image centre: ratio 1; samples at half or twice the
+    posterior's width: 1/2 and 2 (values kept well inside [0, 1] so that clipping does not enter)."""
+    g = torch.Generator().manual_seed(0)
+    k, width = 8, 0.05
+    centre = 0.3 + 0.4 * torch.rand(400, 1, 8, 8, generator=g)
+    truth = centre + width * torch.randn(centre.shape, generator=g)
+    for scale in (1.0, 0.5, 2.0):
+        samples = centre + scale * width * torch.randn((k, *centre.shape), generator=g)
+        ratio = metrics.spread_skill(*metrics.spread_and_error(samples, truth), k)
+        expected = scale * math.sqrt((1 + 1 / k) / (1 + scale ** 2 / k))  # error of the mean: width²(1 + s²/K)
+        assert abs(ratio - expected) < 0.02, (scale, ratio, expected)
+        # the mean of infinitely many samples is the centre: its MSE is width², found from one sample and K
+        draws = centre + scale * width * torch.randn((k + 1, *centre.shape), generator=g)
+        one, mean_k = metrics.mse(draws[0], truth).mean(), metrics.mse(draws[1:].mean(0), truth).mean()
+        assert abs(metrics.limit_mse(float(one), float(mean_k), k) / width ** 2 - 1) < 0.1
+    # a sampler whose draws are all the same has no spread
+    same = metrics.spread_and_error(centre.expand(k, -1, -1, -1, -1), truth)
+    assert metrics.spread_skill(*same, k) == 0.0
+
+
 def test_sample_std():
     samples = torch.stack([torch.full((2, 1, 4, 4), 0.2), torch.full((2, 1, 4, 4), 0.4)])
     assert torch.allclose(metrics.sample_std(samples), torch.full((2,), 0.1 * math.sqrt(2), dtype=torch.float64))

@@ -25,9 +25,9 @@ from .solvers.base import Context
 
 COLUMNS = ("dataset", "task", "method", "n", "psnr", "psnr_se", "ssim", "mse", "consistency", "fd",
            "lpips", "nfe", "s_per_image", "images_per_s", "samples", "psnr_1", "psnr_mean", "range_coverage",
-           "sample_std", "checkpoint", "machine", "operator", "in_training", "precision")
+           "sample_std", "spread_skill", "checkpoint", "machine", "operator", "in_training", "precision")
 MARKDOWN_HIDDEN = ("machine", "operator", "precision")  # in the CSV/JSON only (the task column names moved parameters)
-POSTERIOR_COLUMNS = ("samples", "psnr_1", "psnr_mean", "range_coverage", "sample_std")
+POSTERIOR_COLUMNS = ("samples", "psnr_1", "psnr_mean", "range_coverage", "sample_std", "spread_skill")
 KEY = ("dataset", "task", "method")
 
 
@@ -83,8 +83,9 @@ def score(x_hat: torch.Tensor, batches: list[Batch]) -> dict[str, torch.Tensor]:
 
 def posterior_metrics(solver, batches: list[Batch], k: int, seed: int, progress: str | None = None,
                       first: torch.Tensor | None = None) -> dict:
-    """psnr_1, psnr_mean, range_coverage and sample_std of K draws per image (protocol v2); `first`, the
-    solver's unclamped estimates of the slice (its draw 0), spares drawing them again."""
+    """psnr_1, psnr_mean, range_coverage and sample_std of K draws per image (protocol v2) and their
+    spread–skill ratio; `first`, the solver's unclamped estimates of the slice (its draw 0), spares
+    drawing them again."""
     x = torch.cat([b.x for b in batches])
     start = 0 if first is None else 1
     with torch.no_grad():
@@ -98,7 +99,8 @@ def posterior_metrics(solver, batches: list[Batch], k: int, seed: int, progress:
             "psnr_1": metrics.mean_and_se(metrics.psnr(draws[0], x))[0],
             "psnr_mean": metrics.mean_and_se(metrics.psnr(draws.mean(0), x))[0],
             "range_coverage": metrics.mean_and_se(metrics.range_coverage(draws, x, ties))[0],
-            "sample_std": metrics.mean_and_se(metrics.sample_std(draws))[0]}
+            "sample_std": metrics.mean_and_se(metrics.sample_std(draws))[0],
+            "spread_skill": metrics.spread_skill(*metrics.spread_and_error(draws, x), k)}
 
 
 def _fmt(value) -> str:

@@ -323,7 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--samples", type=int, default=0, metavar="K",
                    help="for methods that sample a posterior (drift-cond, drift-cond-latent, drift-opt, sdedit, "
                         "scoreald, dps): also draw K samples per image and add psnr_1, psnr_mean, range_coverage, "
-                        "sample_std (default 0: off)")
+                        "sample_std, spread_skill (default 0: off)")
     p.add_argument("--bf16", action="store_true",
                    help="network evaluations of the DDPM solvers and the trained restorers in bfloat16 (about "
                         "2× faster on CPUs with native bf16; rows record precision)")

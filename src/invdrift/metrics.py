@@ -109,3 +109,29 @@ def range_coverage(samples: torch.Tensor, x: torch.Tensor, generator: torch.Gene
 def sample_std(samples: torch.Tensor) -> torch.Tensor:
     """Per image: the mean over pixels of the standard deviation (K − 1 in the denominator) of K samples."""
     return samples.clamp(0, 1).double().std(0).flatten(1).mean(1)
+
+
+def spread_and_error(samples: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per image: the mean over values of the K samples' variance (K − 1 in the denominator) and the
+    squared error of their mean (samples [K, N, ...] clipped to [0, 1], x [N, ...])."""
+    s = samples.clamp(0, 1).double()
+    spread = s.var(0).flatten(1).mean(1)
+    error = (s.mean(0) - x.double()).pow(2).flatten(1).mean(1)
+    return spread, error
+
+
+def spread_skill(spread: torch.Tensor, error: torch.Tensor, k: int) -> float:
+    """sqrt((1 + 1/K) · mean spread / mean error of the K-sample mean): 1 for a calibrated sampler,
+    below 1 when its samples spread less than its mean errs (under-dispersed), above 1 when more.
+
+    For samples drawn from the posterior, E[error] = E[posterior variance]·(1 + 1/K) and
+    E[spread] = E[posterior variance] (Fortin et al. 2014, spread–skill ratio of a K-member ensemble).
+    """
+    return float(((1 + 1 / k) * spread.mean() / error.mean().clamp_min(1e-20)).sqrt())
+
+
+def limit_mse(mse_one: float, mse_mean: float, k: int) -> float:
+    """MSE of the mean of infinitely many samples, from the MSE of one sample and of the mean of K: with
+    samples m + e (e of zero mean, drawn independently), mse_1 = B + S and mse_K = B + S/K, so the error
+    of the samples' own mean is B = (K·mse_K − mse_1)/(K − 1)."""
+    return (k * mse_mean - mse_one) / (k - 1)
