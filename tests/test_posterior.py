@@ -76,6 +76,20 @@ def test_energy_score_prefers_the_true_distribution():
     assert scores[1.0] < scores[0.3] and scores[1.0] < scores[3.0]
 
 
+def test_energy_score_with_an_exponent_still_prefers_the_true_distribution():
+    """ES_β, 0 < β < 2, is proper too; β outside (0, 2) is refused."""
+    g = torch.Generator().manual_seed(1)
+    truth = torch.randn(4000, 1, 3, generator=g)
+    scores = {}
+    for width in (0.5, 1.0, 2.0):
+        samples = width * torch.randn(4000, 8, 3, generator=g)
+        scores[width] = posterior_losses.energy_score(samples, truth, beta=1.5).mean().item()
+    assert scores[1.0] < scores[0.5] and scores[1.0] < scores[2.0]
+    for beta in (0.0, 2.0):
+        with pytest.raises(ValueError, match="exponent"):
+            posterior_losses.energy_score(torch.zeros(1, 2, 3), torch.zeros(1, 1, 3), beta=beta)
+
+
 def test_energy_score_needs_two_samples_and_groups_must_divide():
     with pytest.raises(ValueError):
         posterior_losses.energy_score(torch.zeros(2, 1, 3), torch.zeros(2, 1, 3))

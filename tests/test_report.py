@@ -43,6 +43,9 @@ def test_training_time_counts_warm_start_chains_and_marks_records_that_do_not(tm
     rows = [_row("sr4", "drift-cond", 17.0), _row("sr4", "drift-cond-latent", 16.0)]
     lines = latent_report.latent_comparison(rows, "mnist", tmp_path)
     assert lines[2].endswith("| 100 |") and lines[3].endswith("| ≥3 |")
+    (line,) = latent_report.conclusion(rows, "mnist", tmp_path)
+    assert line.endswith("training ≥3 min (autoencoder included) against 100 min, runs the weights were "
+                         "warm-started from included (≥: some records do not hold them).")
 
 
 def test_latent_conclusion_is_computed_from_rows_of_equal_n(tmp_path):

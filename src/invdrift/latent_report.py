@@ -105,7 +105,8 @@ def conclusion(rows: list[dict], dataset: str, checkpoints: Path) -> list[str]:
         pixel_s, latent_s = train_seconds(pixel, dataset, checkpoints), train_seconds(latent, dataset, checkpoints)
         if pixel_s is not None and latent_s is not None:
             text += (f"; training {_minutes(latent_s)} min (autoencoder included) against {_minutes(pixel_s)} min, "
-                     "runs the weights were warm-started from included (≥: not all of them recorded)")
+                     "runs the weights were warm-started from included"
+                     + ("" if latent_s[1] and pixel_s[1] else " (≥: some records do not hold them)"))
         lines.append(text + ".")
     return lines
 

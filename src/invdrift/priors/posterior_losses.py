@@ -34,31 +34,34 @@ def _distance(a: torch.Tensor, b: torch.Tensor, eps: float = 1e-8) -> torch.Tens
     return ((a - b).pow(2).sum(-1) + eps).sqrt()
 
 
-def energy_score(samples: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Energy score per group: mean ‖x̂ − x‖ − ½ mean over pairs g ≠ g′ of ‖x̂_g − x̂_g′‖.
+def energy_score(samples: torch.Tensor, target: torch.Tensor, beta: float = 1.0) -> torch.Tensor:
+    """Energy score per group: mean ‖x̂ − x‖^β − ½ mean over pairs g ≠ g′ of ‖x̂_g − x̂_g′‖^β.
 
-    samples [M, G, D] (G ≥ 2), target [M, 1, D] → [M]. A strictly proper scoring rule: its expected
-    value over x ~ p is minimised only when the samples are drawn from p.
+    samples [M, G, D] (G ≥ 2), target [M, 1, D] → [M]. For 0 < β < 2 a strictly proper scoring rule: its
+    expected value over x ~ p is minimised only when the samples are drawn from p; as β → 2 it weighs the
+    samples' mean more and their spread less (at β = 2 only the mean counts).
     """
     g = samples.shape[1]
     if g < 2:
         raise ValueError("the energy score needs at least 2 samples per group")
-    attraction = _distance(samples, target).mean(1)
-    pairwise = _distance(samples[:, :, None], samples[:, None, :])  # [M, G, G], zero diagonal up to eps
+    if not 0 < beta < 2:
+        raise ValueError(f"energy score exponent {beta}: must be in (0, 2)")
+    attraction = _distance(samples, target).pow(beta).mean(1)
+    pairwise = _distance(samples[:, :, None], samples[:, None, :]).pow(beta)  # [M, G, G], diagonal ≈ 0
     off_diagonal = pairwise.sum((1, 2)) - pairwise.diagonal(dim1=1, dim2=2).sum(-1)
     return attraction - 0.5 * off_diagonal / (g * (g - 1))
 
 
 def energy_score_loss(generated: list[torch.Tensor], clean: list[torch.Tensor],
-                      group_size: int) -> tuple[torch.Tensor, dict]:
+                      group_size: int, beta: float = 1.0) -> tuple[torch.Tensor, dict]:
     """Σ over features of the mean energy score, each feature divided by its (constant) mean distance
-    to the clean image so that features of different sizes weigh alike."""
+    to the clean image to the power β, so that features of different sizes weigh alike."""
     total = generated[0].new_zeros(())
     info: dict[str, float] = {}
     for k, (gen, pos) in enumerate(zip(generated, clean)):
         samples, target = per_measurement(gen, group_size), per_measurement(pos, 1)
         scale = _distance(samples.detach(), target.detach()).mean().clamp_min(1e-3)
-        score = energy_score(samples, target).mean()
-        total = total + score / scale
+        score = energy_score(samples, target, beta).mean()
+        total = total + score / scale ** beta
         info[f"f{k}_scale"] = float(scale)
     return total, info

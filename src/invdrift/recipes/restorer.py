@@ -65,14 +65,15 @@ def check_v1_share(config: dict) -> None:
 class DriftCondRecipe(FeatureRecipe):
     """`loss`: `joint` (one kernel over the batch on joint (x, A†y) features), `drift-group` (the drift
     field inside each measurement's group of `samples_per_y` samples, positive = its clean image) or
-    `energy` (the energy score per group). `batch_size` counts measurements; each gets `samples_per_y`."""
+    `energy` (the energy score per group, distances to the power `energy_beta` in (0, 2)). `batch_size`
+    counts measurements; each gets `samples_per_y`."""
 
     kind = "drift-cond"
     twin = "regression"  # the kind whose weights `init` may start from
 
     def defaults(self, dataset: str) -> dict:
         return _restorer_defaults(dataset) | {
-            "samples_per_y": 2, "beta": 1.0, "fidelity": 0.0, "loss": "joint",
+            "samples_per_y": 2, "beta": 1.0, "fidelity": 0.0, "loss": "joint", "energy_beta": 1.0,
             "features": "classifier" if dataset == "cifar10" else "pixels",
             "temperatures": [0.02, 0.05, 0.2]}
 
@@ -81,6 +82,8 @@ class DriftCondRecipe(FeatureRecipe):
             raise InvdriftError(f"unknown loss {config['loss']!r}: use one of {', '.join(LOSSES)}")
         if config.get("loss") in ("drift-group", "energy") and config["samples_per_y"] < 2:
             raise InvdriftError(f"loss {config['loss']} needs samples_per_y ≥ 2")
+        if not 0 < config.get("energy_beta", 1.0) < 2:
+            raise InvdriftError(f"energy_beta {config['energy_beta']}: must be in (0, 2) (a proper scoring rule)")
         check_v1_share(config)
 
     def initialise(self, model, config: dict) -> None:
@@ -106,7 +109,7 @@ class DriftCondRecipe(FeatureRecipe):
             if kind == "drift-group":
                 loss, info = grouped_drift_loss(gen_feats, clean_feats, k, tuple(config["temperatures"]))
             elif kind == "energy":
-                loss, info = energy_score_loss(gen_feats, clean_feats, k)
+                loss, info = energy_score_loss(gen_feats, clean_feats, k, config["energy_beta"])
             else:
                 loss, info = joint_drift_loss(gen_feats, clean_feats, features(cond[:, :config["channels"]]),
                                               k, config["beta"], tuple(config["temperatures"]))
