@@ -84,9 +84,32 @@ def test_energy_score_refuses_an_exponent_outside_0_2():
             posterior_losses.energy_score(torch.zeros(1, 2, 3), torch.zeros(1, 1, 3), beta=beta)
 
 
+def test_mean_error_is_the_beta_2_energy_score_per_dimension():
+    g = torch.Generator().manual_seed(3)
+    samples, target = torch.randn(5, 4, 6, generator=g), torch.randn(5, 1, 6, generator=g)
+    attraction = (samples - target).pow(2).sum(-1).mean(1)
+    pairs = (samples[:, :, None] - samples[:, None]).pow(2).sum(-1).sum((1, 2)) / (4 * 3)
+    expected = (attraction - 0.5 * pairs) / 6
+    assert torch.allclose(posterior_losses.mean_error(samples, target), expected, atol=1e-6)
+
+
+def test_mean_error_scores_the_mean_whatever_the_spread():
+    """Its expectation is the squared error of the samples' law's mean: the same for every spread, where
+    the plain error of the group's average grows with the spread."""
+    g = torch.Generator().manual_seed(4)
+    target, centre = torch.zeros(1, 1, 10), torch.full((1, 1, 10), 0.5)
+    for width in (0.0, 0.5, 2.0):
+        samples = centre + width * torch.randn(20000, 4, 10, generator=g)
+        assert abs(posterior_losses.mean_error(samples, target).mean().item() - 0.25) < 0.02
+        naive = (samples.mean(1, keepdim=True) - target).pow(2).mean().item()
+        assert abs(naive - (0.25 + width ** 2 / 4)) < 0.02 + 0.02 * width ** 2
+
+
 def test_energy_score_needs_two_samples_and_groups_must_divide():
     with pytest.raises(ValueError):
         posterior_losses.energy_score(torch.zeros(2, 1, 3), torch.zeros(2, 1, 3))
+    with pytest.raises(ValueError):
+        posterior_losses.mean_error(torch.zeros(2, 1, 3), torch.zeros(2, 1, 3))
     with pytest.raises(ValueError):
         posterior_losses.per_measurement(torch.zeros(1, 7, 3), 4)
 

@@ -123,14 +123,14 @@ def test_tiny_autoencoder_trains_and_reports_reconstruction_psnr(tmp_path, data_
     assert model.encode(x).shape == (2, 2, 7, 7) and model.decode(model.encode(x)).shape == x.shape
 
 
-@pytest.mark.parametrize("loss,twin,kind", [("drift-group", "regression", "drift-cond"),
-                                            ("energy", "regression", "drift-cond"),
-                                            ("drift-group", "regression-family", "drift-cond-family")])
-def test_grouped_losses_train_in_bf16_and_warm_start(loss, twin, kind, tmp_path, data_root):
-    """The per-measurement losses run a few bf16 steps, and `init` starts from the regression twin's weights;
-    the other twin's weights are refused."""
-    base = dict(TINY, steps=4, train_limit=256, batch_size=4, samples_per_y=2)
-    regression = {k: v for k, v in base.items() if k != "samples_per_y"}
+@pytest.mark.parametrize("loss,twin,kind,mean_weight", [("drift-group", "regression", "drift-cond", 0.0),
+                                                        ("energy", "regression", "drift-cond", 0.0),
+                                                        ("drift-group", "regression-family", "drift-cond-family", 100.0)])
+def test_grouped_losses_train_in_bf16_and_warm_start(loss, twin, kind, mean_weight, tmp_path, data_root):
+    """The per-measurement losses (with or without the mean's error) run a few bf16 steps, and `init` starts
+    from the regression twin's weights; the other twin's weights are refused."""
+    base = dict(TINY, steps=4, train_limit=256, batch_size=4, samples_per_y=2, mean_weight=mean_weight)
+    regression = {k: v for k, v in base.items() if k not in ("samples_per_y", "mean_weight")}
     train.train(twin, "mnist", regression, tmp_path / "reg", tmp_path, data_root, progress=False)
     init = str(tmp_path / f"{twin}-mnist.safetensors")
     path = train.train(kind, "mnist", dict(base, loss=loss, bf16=True, init=init), tmp_path / "run",
@@ -147,6 +147,7 @@ def test_grouped_losses_train_in_bf16_and_warm_start(loss, twin, kind, tmp_path,
     assert json.loads(onward.with_suffix(".json").read_text())["init_weights"].startswith(f"{kind}-mnist.safetensors@")
     for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines():
         assert math.isfinite(json.loads(line)["loss"])
+        assert ("mean_error" in json.loads(line)) == (mean_weight > 0)
 
 
 def test_restorer_loss_settings_are_checked():
@@ -154,6 +155,9 @@ def test_restorer_loss_settings_are_checked():
         train.resolve_config("drift-cond", "mnist", {"loss": "magic"})
     with pytest.raises(InvdriftError, match="samples_per_y"):
         train.resolve_config("drift-cond", "mnist", {"loss": "energy", "samples_per_y": 1})
+    for settings in ({"loss": "drift-group", "samples_per_y": 2, "mean_weight": -1.0}, {"mean_weight": 10.0}):
+        with pytest.raises(InvdriftError, match="mean_weight"):
+            train.resolve_config("drift-cond", "mnist", settings)
 
 
 def test_shipped_restorer_in_bf16_matches_float32_and_says_so():

@@ -52,6 +52,23 @@ def energy_score(samples: torch.Tensor, target: torch.Tensor, beta: float = 1.0)
     return attraction - 0.5 * off_diagonal / (g * (g - 1))
 
 
+def mean_error(samples: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Unbiased estimate of the squared error of the samples' own mean, per dimension: ‖x̄ − x‖²/D − s²/G.
+
+    samples [M, G, D] (G ≥ 2), target [M, 1, D] → [M]; x̄ and s² (summed over D, divided by D) are the mean
+    and unbiased variance of the G samples. It is the energy score at β = 2 (divided by D): its expected
+    value is ‖E x̂ − x‖²/D whatever the samples' spread, so as a loss it trains the sampler's mean towards
+    the posterior mean and neither rewards nor penalises the spread.
+    """
+    g = samples.shape[1]
+    if g < 2:
+        raise ValueError("the mean error needs at least 2 samples per group")
+    centre = samples.mean(1, keepdim=True)
+    bias = (centre - target).pow(2).mean((1, 2))
+    variance = (samples - centre).pow(2).sum(1).mean(-1) / (g - 1)
+    return bias - variance / g
+
+
 def energy_score_loss(generated: list[torch.Tensor], clean: list[torch.Tensor],
                       group_size: int, beta: float = 1.0) -> tuple[torch.Tensor, dict]:
     """Σ over features of the mean energy score, each feature divided by its (constant) mean distance

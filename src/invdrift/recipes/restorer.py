@@ -10,7 +10,7 @@ from ..conditioning import condition
 from ..errors import InvdriftError
 from ..operator_family import random_operator
 from ..priors.drifting import drift_loss
-from ..priors.posterior_losses import energy_score_loss, grouped_drift_loss
+from ..priors.posterior_losses import energy_score_loss, grouped_drift_loss, mean_error
 from .base import Recipe, local_batch, sample_batch
 from .drift import FeatureRecipe
 
@@ -66,7 +66,8 @@ class DriftCondRecipe(FeatureRecipe):
     """`loss`: `joint` (one kernel over the batch on joint (x, A†y) features), `drift-group` (the drift
     field inside each measurement's group of `samples_per_y` samples, positive = its clean image) or
     `energy` (the energy score per group, distances to the power `energy_beta` in (0, 2)). `batch_size`
-    counts measurements; each gets `samples_per_y`."""
+    counts measurements; each gets `samples_per_y`. `mean_weight` (grouped losses) adds that multiple of
+    the unbiased pixel error of each group's mean (`mean_error`: trains the samples' mean, not their spread)."""
 
     kind = "drift-cond"
     twin = "regression"  # the kind whose weights `init` may start from
@@ -74,6 +75,7 @@ class DriftCondRecipe(FeatureRecipe):
     def defaults(self, dataset: str) -> dict:
         return _restorer_defaults(dataset) | {
             "samples_per_y": 2, "beta": 1.0, "fidelity": 0.0, "loss": "joint", "energy_beta": 1.0,
+            "mean_weight": 0.0,
             "features": "classifier" if dataset == "cifar10" else "pixels",
             "temperatures": [0.02, 0.05, 0.2]}
 
@@ -84,6 +86,8 @@ class DriftCondRecipe(FeatureRecipe):
             raise InvdriftError(f"loss {config['loss']} needs samples_per_y ≥ 2")
         if not 0 < config.get("energy_beta", 1.0) < 2:
             raise InvdriftError(f"energy_beta {config['energy_beta']}: must be in (0, 2) (a proper scoring rule)")
+        if config.get("mean_weight", 0.0) < 0 or (config.get("mean_weight", 0.0) > 0 and config.get("loss") == "joint"):
+            raise InvdriftError(f"mean_weight {config['mean_weight']}: must be ≥ 0, and needs a grouped loss")
         check_v1_share(config)
 
     def initialise(self, model, config: dict) -> None:
@@ -116,6 +120,12 @@ class DriftCondRecipe(FeatureRecipe):
         logs = {k_: round(v, 5) for k_, v in info.items() if k_.startswith("f0_")}
         with torch.no_grad():
             logs["mse"] = (first.float() - x).pow(2).mean().item()
+        if config.get("mean_weight", 0.0) > 0:
+            with torch.autocast("cpu", enabled=False):
+                groups = x_gen.float().flatten(1).reshape(len(x), k, -1)
+                error = mean_error(groups, x.flatten(1)[:, None]).mean()
+            loss = loss + config["mean_weight"] * error
+            logs["mean_error"] = round(error.item(), 6)
         if config["fidelity"] > 0:
             residual = (op.A(first) - op.A(x)).flatten(1).pow(2).mean(1) / (2 * op.sigma ** 2)
             loss = loss + config["fidelity"] * residual.mean()
