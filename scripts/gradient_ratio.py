@@ -4,6 +4,7 @@ training batches at the shipped weights, the norm of the drift loss's gradient, 
     .venv/bin/python scripts/gradient_ratio.py DATA mnist [BATCHES]
 """
 
+import json
 import sys
 
 import torch
@@ -11,12 +12,14 @@ import torch
 from invdrift import train
 from invdrift.recipes import RECIPES
 
-SHIPPED = {"samples_per_y": 4, "loss": "drift-group", "features": "classifier", "bf16": False, "batch_size": 32}
+RECIPE_KEYS = ("samples_per_y", "loss", "features", "batch_size")  # read from the shipped record
 
 
 def gradients(dataset: str, data_root: str, mean_weight: float, batches: int) -> list[tuple[str, torch.Tensor]]:
     """(task, flattened parameter gradient) of the first `batches` training steps, from the shipped weights."""
-    settings = SHIPPED | {"mean_weight": mean_weight, "init": f"checkpoints/drift-cond-{dataset}.safetensors"}
+    record = json.loads(open(f"checkpoints/drift-cond-{dataset}.json").read())
+    settings = {key: record[key] for key in RECIPE_KEYS} | {
+        "bf16": False, "mean_weight": mean_weight, "init": f"checkpoints/drift-cond-{dataset}.safetensors"}
     config = train.resolve_config("drift-cond", dataset, settings)
     recipe = RECIPES["drift-cond"]
     model = recipe.build(config)

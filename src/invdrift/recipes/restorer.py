@@ -86,7 +86,8 @@ class DriftCondRecipe(FeatureRecipe):
             raise InvdriftError(f"loss {config['loss']} needs samples_per_y ≥ 2")
         if not 0 < config.get("energy_beta", 1.0) < 2:
             raise InvdriftError(f"energy_beta {config['energy_beta']}: must be in (0, 2) (a proper scoring rule)")
-        if config.get("mean_weight", 0.0) < 0 or (config.get("mean_weight", 0.0) > 0 and config.get("loss") == "joint"):
+        mean_weight = config.get("mean_weight", 0.0)
+        if mean_weight < 0 or (mean_weight > 0 and config.get("loss", "joint") == "joint"):
             raise InvdriftError(f"mean_weight {config['mean_weight']}: must be ≥ 0, and needs a grouped loss")
         check_v1_share(config)
 
