@@ -29,7 +29,9 @@ from .recipes import RECIPES
 ARCH_KEYS_IGNORED_ON_RESUME = ("steps", "ckpt_every", "log_every")
 # `bf16`: run the forward pass and loss under torch.autocast("cpu", dtype=torch.bfloat16) (weights stay float32)
 # `lr_decay`: "none" (constant after warm-up) or "linear" (from `lr` after warm-up down to 0 at `steps`)
-COMMON_DEFAULTS = {"bf16": False, "lr_decay": "none"}
+# `ema_warmup`: true ramps the EMA's decay up from 0.1 (for a cold start); false uses `ema` from step 0,
+# so the EMA starts from the initial weights (for a warm start from averaged weights)
+COMMON_DEFAULTS = {"bf16": False, "lr_decay": "none", "ema_warmup": True}
 LR_DECAYS = ("none", "linear")
 
 
@@ -84,6 +86,13 @@ def learning_rate(config: dict, step: int) -> float:
     if config.get("lr_decay", "none") == "linear":
         rate *= min(1.0, (config["steps"] - step) / max(1, config["steps"] - warmup))
     return rate
+
+
+def ema_decay(config: dict, step: int) -> float:
+    """The EMA's decay at `step`: `ema`, ramped as (1 + step)/(10 + step) while below it if `ema_warmup`."""
+    if config.get("ema_warmup", True):
+        return min(config["ema"], (1 + step) / (10 + step))
+    return config["ema"]
 
 
 @torch.no_grad()
@@ -185,6 +194,8 @@ def resolve_config(kind: str, dataset: str, overrides: dict) -> dict:
     config.update(kind=kind, dataset=dataset)
     if config["lr_decay"] not in LR_DECAYS:
         raise InvdriftError(f"lr_decay {config['lr_decay']!r}: use one of {', '.join(LR_DECAYS)}")
+    if not isinstance(config["ema_warmup"], bool):
+        raise InvdriftError(f"ema_warmup {config['ema_warmup']!r}: use true or false")
     RECIPES[kind].configure(config)
     return config
 
@@ -250,8 +261,7 @@ def train(kind: str, dataset: str, overrides: dict | None = None, run_dir: str |
         loss.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config.get("clip", 1e9))
         opt.step()
-        decay = min(config["ema"], (1 + step) / (10 + step))
-        update_ema(ema, model, decay)
+        update_ema(ema, model, ema_decay(config, step))
         step += 1
         bar.update(1)
         if dist.main and (step % config["log_every"] == 0 or step == total):
