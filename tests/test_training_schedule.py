@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from invdrift import train
 from invdrift.errors import InvdriftError
@@ -22,7 +23,6 @@ def test_unknown_decay_is_refused():
         train.resolve_config("regression", "mnist", {"lr_decay": "cosine"})
 
 
-
 def test_ema_decay_ramps_only_with_warmup():
     config = {"ema": 0.999, "ema_warmup": True}
     assert train.ema_decay(config, 0) == pytest.approx(0.1) and train.ema_decay(config, 90) == pytest.approx(0.91)
@@ -35,15 +35,12 @@ def test_ema_decay_ramps_only_with_warmup():
 def test_without_ema_warmup_a_warm_start_keeps_its_weights_in_the_ema(tmp_path, data_root):
     """At `ema` = 1 the EMA never moves from its start: the exported weights are the initial ones
     without the ramp, and differ from them with it (the ramp's first decay is 0.1)."""
-    from safetensors.torch import load_file
-
     tiny = {"width": 8, "batch_size": 4, "train_limit": 64, "steps": 2, "warmup": 1, "log_every": 1}
     start = train.train("regression", "mnist", tiny, tmp_path / "start", tmp_path / "start_out", data_root,
                         progress=False)
     initial = load_file(str(start))
     for warmup, same in ((False, True), (True, False)):
-        out = tmp_path / f"out_{warmup}"
         path = train.train("regression", "mnist", dict(tiny, init=str(start), ema=1.0, ema_warmup=warmup),
-                           tmp_path / f"run_{warmup}", out, data_root, progress=False)
+                           tmp_path / f"run_{warmup}", tmp_path / f"out_{warmup}", data_root, progress=False)
         exported = load_file(str(path))
         assert all(torch.equal(exported[k], initial[k]) for k in initial) == same
