@@ -34,10 +34,11 @@ class LatentRestorer(nn.Module):
         return self.autoencoder.decode(latent) if decode else latent
 
     def restore(self, y: torch.Tensor, op: Operator, samples: int = 1,
-                generator: torch.Generator | None = None) -> torch.Tensor:
-        """Posterior samples [samples, N, C, H, W] for measurements y."""
+                generator: torch.Generator | None = None, noise_scale: float = 1.0) -> torch.Tensor:
+        """Posterior samples [samples, N, C, H, W] for measurements y; the input noise is
+        noise_scale · ε (1: as trained)."""
         cond = condition(y, op)
         n, _, h, w = cond.shape
-        outs = [self(torch.randn(n, self.latent_channels, h // 4, w // 4, generator=generator), cond)
+        outs = [self(noise_scale * torch.randn(n, self.latent_channels, h // 4, w // 4, generator=generator), cond)
                 for _ in range(samples)]
         return torch.stack(outs)

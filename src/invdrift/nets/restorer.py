@@ -30,12 +30,13 @@ class Restorer(nn.Module):
         return pinv + self.net(torch.cat([noise, cond], dim=1))
 
     def restore(self, y: torch.Tensor, op: Operator, samples: int = 1,
-                generator: torch.Generator | None = None) -> torch.Tensor:
-        """Posterior samples [samples, N, C, H, W] for measurements y."""
+                generator: torch.Generator | None = None, noise_scale: float = 1.0) -> torch.Tensor:
+        """Posterior samples [samples, N, C, H, W] for measurements y; the input noise is
+        noise_scale · ε (1: as trained)."""
         cond = condition(y, op, self.conditioning)
         n, _, h, w = cond.shape
         outs = []
         for _ in range(samples):
-            noise = torch.randn(n, self.channels, h, w, generator=generator)
+            noise = noise_scale * torch.randn(n, self.channels, h, w, generator=generator)
             outs.append(self(noise, cond))
         return torch.stack(outs)

@@ -37,6 +37,8 @@ def register(method: Method) -> None:
     METHODS[method.name] = method
 
 
+SAMPLER_PARAMS = {"noise_scale": float}  # the trained one-step samplers: input noise × s (1: as trained)
+
 register(Method("pinv", classical.build_pinv))
 register(Method("bicubic", classical.build_bicubic, ("sr2", "sr4")))
 register(Method("wiener", classical.build_wiener, ("denoise", "deblur"),
@@ -45,17 +47,19 @@ register(Method("tikhonov", classical.build_tikhonov, weights=("classical-{datas
 register(Method("regression", generative.build_restorer("regression"), group="learned",
                 weights=("regression-{dataset}.safetensors",)))
 register(Method("drift-cond", generative.build_restorer("drift-cond"), group="drifting",
-                weights=("drift-cond-{dataset}.safetensors",)))
+                weights=("drift-cond-{dataset}.safetensors",), params=SAMPLER_PARAMS))
 register(Method("drift-cond-mean8", generative.build_restorer("drift-cond", samples=8), group="drifting",
-                weights=("drift-cond-{dataset}.safetensors",)))
+                weights=("drift-cond-{dataset}.safetensors",), params=SAMPLER_PARAMS))
 register(Method("regression-family", generative.build_restorer("regression-family"), group="family",
                 weights=("regression-family-{dataset}.safetensors",)))
 register(Method("drift-cond-family", generative.build_restorer("drift-cond-family"), group="family",
-                weights=("drift-cond-family-{dataset}.safetensors",)))
+                weights=("drift-cond-family-{dataset}.safetensors",), params=SAMPLER_PARAMS))
 register(Method("drift-cond-family-mean8", generative.build_restorer("drift-cond-family", samples=8), group="family",
-                weights=("drift-cond-family-{dataset}.safetensors",)))
+                weights=("drift-cond-family-{dataset}.safetensors",), params=SAMPLER_PARAMS))
 register(Method("tweedie", generative.build_tweedie, ("denoise",), group="diffusion",
                 weights=("ddpm-{dataset}.safetensors",), demo=False))
+
+
 def flag(text: str) -> int:
     """A 0/1 method parameter ('0', '1', 'false', 'true')."""
     value = {"0": 0, "1": 1, "false": 0, "true": 1}.get(text.strip().lower())
@@ -74,9 +78,9 @@ for _name, _params in DIFFUSION_PARAMS.items():
 register(Method("drift-opt", generative.build_drift_opt("drift"), group="drifting",
                 weights=("drift-{dataset}.safetensors",), demo=False))
 register(Method("drift-cond-latent", generative.build_restorer("drift-cond-latent"), group="latent",
-                weights=("drift-cond-latent-{dataset}.safetensors",)))
+                weights=("drift-cond-latent-{dataset}.safetensors",), params=SAMPLER_PARAMS))
 register(Method("drift-cond-latent-mean8", generative.build_restorer("drift-cond-latent", samples=8), group="latent",
-                weights=("drift-cond-latent-{dataset}.safetensors",)))
+                weights=("drift-cond-latent-{dataset}.safetensors",), params=SAMPLER_PARAMS))
 register(Method("drift-opt-latent", generative.build_drift_opt("drift-latent"), group="latent",
                 weights=("drift-latent-{dataset}.safetensors",), demo=False))
 
