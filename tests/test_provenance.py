@@ -44,14 +44,23 @@ def test_bench_stale_measures_old_rows_again_and_nothing_else(capsys, tmp_path, 
     fresh = {(r["task"], r["method"]): r for r in bench.load_rows(out)}
     doc = json.loads((out / "results.json").read_text())
     for row in doc["rows"]:
-        if row["method"] == "regression" and row["task"] == "deblur:std=2":
+        if row["method"] == "regression":
             row["checkpoint"], row["psnr"] = "regression-mnist.safetensors@0123456789ab", 0.0
     (out / "results.json").write_text(json.dumps(doc))
+    capsys.readouterr()
+    for chooser in (["--methods", "wiener"], ["--dataset", "cifar10"]):  # no stale row among those chosen
+        assert cli.main(["bench", "--stale", *chooser, *common]) == 0
+        assert "chosen by --dataset, --task and --methods" in capsys.readouterr().out
+    assert cli.main(["bench", "--stale", "--task", "sr4", *common]) == 0  # the chosen stale row only
+    printed = capsys.readouterr().out
+    assert printed.count("re-running") == 1 and "re-running mnist regression on sr4 (n 8)" in printed
+    again = {(r["task"], r["method"]): r for r in bench.load_rows(out)}
+    assert again[("deblur:std=2", "regression")]["psnr"] == 0.0
     assert cli.main(["bench", "--stale", *common]) == 0
     assert "re-running mnist regression on deblur:std=2 (n 8)" in capsys.readouterr().out
     again = {(r["task"], r["method"]): r for r in bench.load_rows(out)}
     assert again.keys() == fresh.keys()
-    assert again[("deblur:std=2", "regression")]["psnr"] == fresh[("deblur:std=2", "regression")]["psnr"]
+    assert all(again[key]["psnr"] == fresh[key]["psnr"] for key in fresh)
     assert cli.main(["bench", "--stale", *common]) == 0
     assert "nothing to re-run" in capsys.readouterr().out
 

@@ -31,15 +31,24 @@ def cmd_bench(args: argparse.Namespace) -> None:
         raise InvdriftError("--float32 and --bf16 ask for two precisions: give one of them")
     if args.stale or args.again:
         return _bench_again(args)
-    methods = registry.resolve(args.methods)
-    grouped = any(spec in (*registry.GROUPS, "all") for spec in split_specs(args.methods))  # skip unshipped ones
-    rows = bench.bench(_split(args.dataset, ("mnist", "cifar10")),
-                       _split(args.task, operators.TASKS), methods, n=args.n,
+    chosen = _bench_choice(args, BENCH_DEFAULTS)
+    methods = registry.resolve(chosen["methods"])
+    grouped = any(spec in (*registry.GROUPS, "all") for spec in split_specs(chosen["methods"]))  # skip unshipped
+    rows = bench.bench(_split(chosen["dataset"], ("mnist", "cifar10")),
+                       _split(chosen["task"], operators.TASKS), methods, n=args.n,
                        offset=args.offset, seed=args.seed, out=Path(args.out), data_root=args.data_root,
                        batch_size=args.batch_size, checkpoints=Path(args.checkpoints or default_checkpoints()),
                        lpips_weights=args.lpips_weights, threads=args.threads, samples=args.samples,
                        bf16=args.bf16, skip_missing=grouped)
     print(f"{len(rows)} rows written to {Path(args.out) / 'results.md'} (also .csv, .json)")
+
+
+BENCH_DEFAULTS = {"dataset": "mnist", "task": "all", "methods": "classical"}  # what a new bench measures
+
+
+def _bench_choice(args: argparse.Namespace, defaults: dict) -> dict:
+    """--dataset, --task and --methods as given, the others from `defaults` (None: not a filter)."""
+    return {key: default if getattr(args, key) is None else getattr(args, key) for key, default in defaults.items()}
 
 
 def _bench_again(args: argparse.Namespace) -> None:
@@ -51,13 +60,17 @@ def _bench_again(args: argparse.Namespace) -> None:
     out = Path(args.out)
     checkpoints = Path(args.checkpoints or default_checkpoints())
     rows = bench.load_rows(out)
-    if args.stale:
-        chosen = provenance.stale_rows(rows, checkpoints)
-        nothing = f"every row in {out} was measured with the weights in {checkpoints}"
+    if args.stale:  # every stale row, or those of the --dataset, --task and --methods given
+        given = _bench_choice(args, dict.fromkeys(BENCH_DEFAULTS))
+        rows = provenance.stale_rows(rows, checkpoints)
+        scope = " chosen by --dataset, --task and --methods" * any(given.values())
+        nothing = f"every row{scope} in {out} was measured with the weights in {checkpoints}"
     else:
-        chosen = provenance.chosen_rows(rows, _split(args.dataset, tuple(data.SHAPES)),
-                                        _split(args.task, operators.TASKS), registry.resolve(args.methods))
+        given = _bench_choice(args, BENCH_DEFAULTS)
         nothing = f"no row in {out} matches --dataset, --task and --methods"
+    chosen = provenance.chosen_rows(
+        rows, given["dataset"] and _split(given["dataset"], tuple(data.SHAPES)),
+        given["task"] and _split(given["task"], operators.TASKS), given["methods"] and registry.resolve(given["methods"]))
     groups = provenance.rerun_groups(chosen, float32=args.float32)
     if not groups:
         print(f"{nothing}: nothing to re-run")
@@ -301,13 +314,15 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Evaluate methods on the protocol's test slice; rows are merged into "
                                    "OUT/results.* (same dataset, task, method → replaced).")
     common(p)
-    p.add_argument("--dataset", default="mnist", help="mnist, cifar10, fashion-mnist, comma list or all")
-    p.add_argument("--task", default="all", help="denoise, deblur, sr2, sr4, inpaint_box, inpaint_random "
-                                                 "(with optional parameters: deblur:std=2.0,sigma=0.1), "
-                                                 "comma list or all")
-    p.add_argument("--methods", default="classical",
+    p.add_argument("--dataset", default=None,
+                   help="mnist, cifar10, fashion-mnist, comma list or all (default mnist; with --stale: every dataset)")
+    p.add_argument("--task", default=None, help="denoise, deblur, sr2, sr4, inpaint_box, inpaint_random "
+                                                "(with optional parameters: deblur:std=2.0,sigma=0.1), "
+                                                "comma list or all (default all)")
+    p.add_argument("--methods", default=None,
                    help="comma list of methods or groups (classical, learned, drifting, diffusion, latent, family, all); "
-                        "method parameters after a colon, e.g. dps,ddrm:steps=50,eta=0.5,diffpir:steps=100")
+                        "method parameters after a colon, e.g. dps,ddrm:steps=50,eta=0.5,diffpir:steps=100 "
+                        "(default classical; with --stale: every method)")
     p.add_argument("--n", type=int, default=1000, help="number of test images (default 1000)")
     p.add_argument("--offset", type=int, default=0, help="first test image (default 0)")
     p.add_argument("--seed", type=int, default=0, help="measurement seed (default 0)")
@@ -328,9 +343,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="network evaluations of the DDPM solvers and the trained restorers in bfloat16 (about "
                         "2× faster on CPUs with native bf16; rows record precision)")
     p.add_argument("--stale", action="store_true",
-                   help="re-run the rows of OUT measured with weights other than the shipped ones, each with its "
-                        "own dataset, operator, method, n, offset, seed, samples and precision (the options "
-                        "that choose rows are then not used)")
+                   help="re-run the rows of OUT measured with weights other than the shipped ones (only those of "
+                        "--dataset, --task and --methods where given), each with its own dataset, operator, "
+                        "method, n, offset, seed, samples and precision")
     p.add_argument("--again", action="store_true",
                    help="re-run the rows of OUT chosen by --dataset, --task (a family such as inpaint_box takes "
                         "every box) and --methods, each with its own operator, n, offset, seed, samples and "

@@ -39,11 +39,13 @@ def stale_labels(text: str, checkpoints: Path) -> list[str]:
     return sorted(found - shipped_labels(found, checkpoints))
 
 
-def chosen_rows(rows: list[dict], datasets: list[str], tasks: list[str], methods: list[str]) -> list[dict]:
+def chosen_rows(rows: list[dict], datasets: list[str] | None, tasks: list[str] | None,
+                methods: list[str] | None) -> list[dict]:
     """Rows of one of `datasets` and `methods` (names as the rows record them) whose operator is one of
-    `tasks`, given as a family (`inpaint_box`: every box) or exactly (`inpaint_box:size=8`)."""
-    return [row for row in rows if row["dataset"] in datasets and row["method"] in methods
-            and (row["task"] in tasks or row["task"].split(":")[0] in tasks)]
+    `tasks`, given as a family (`inpaint_box`: every box) or exactly (`inpaint_box:size=8`); None: any."""
+    return [row for row in rows if (datasets is None or row["dataset"] in datasets)
+            and (methods is None or row["method"] in methods)
+            and (tasks is None or row["task"] in tasks or row["task"].split(":")[0] in tasks)]
 
 
 def stale_summary(rows: list[dict], checkpoints: Path) -> list[str]:
