@@ -229,3 +229,15 @@ def test_restore_takes_operator_parameters(digits, tmp_path, capsys, data_root):
     code, _, err = run(["--task", "inpaint_random:missing=2", "--in", str(digits), "--out", str(tmp_path / "p")],
                        capsys)
     assert code == 2 and "missing=2.0 is out of range" in err and not (tmp_path / "p").exists()
+
+
+def test_posterior_samples_take_the_method_parameters(digits, tmp_path, capsys):
+    """`--method drift-cond:noise_scale=s --samples K`: s = 1 writes the default draws, s = 2 other draws."""
+    written = {}
+    for method in ("drift-cond", "drift-cond:noise_scale=1", "drift-cond:noise_scale=2"):
+        out = tmp_path / method.replace(":", "_")
+        code, _, err = run(["--task", "sr4", "--in", str(digits), "--out", str(out), "--method", method,
+                            "--simulate", "--samples", "2"], capsys)
+        assert code == 0, err
+        written[method] = (out / "d0_sample1.png").read_bytes()
+    assert written["drift-cond:noise_scale=1"] == written["drift-cond"] != written["drift-cond:noise_scale=2"]

@@ -157,7 +157,7 @@ def run_restore(source: Path, out: Path, task: str, method: str, dataset: str, c
 
     With --simulate also <name>_measured.npy (the exact measurement y, which `restore` takes back),
     <name>_measured.png (y clipped to [0, 1]), <name>_pinv.png (A†y) and, for random inpainting
-    without --mask, <name>_mask.png. With `samples` K > 1 (drift-cond, drift-cond-latent)
+    without --mask, <name>_mask.png. With `samples` K > 1 (the sampling restorers, with their parameters)
     OUT/<name>.png is the mean of K posterior samples and OUT/<name>_sample<k>.png holds each draw.
     """
     if dataset not in data.SHAPES:
@@ -167,7 +167,8 @@ def run_restore(source: Path, out: Path, task: str, method: str, dataset: str, c
         raise InvdriftError("restore takes exactly one method")
     if samples < 1:
         raise InvdriftError(f"--samples must be at least 1, got {samples}")
-    if samples > 1 and names[0] not in STOCHASTIC_RESTORERS:
+    name, params = registry.split_method(names[0])
+    if samples > 1 and name not in STOCHASTIC_RESTORERS:
         raise InvdriftError(f"--samples draws posterior samples of {' or '.join(STOCHASTIC_RESTORERS)}, "
                             f"not of {names[0]}")
     shape = data.SHAPES[dataset]
@@ -206,8 +207,8 @@ def run_restore(source: Path, out: Path, task: str, method: str, dataset: str, c
     draws = None
     with torch.no_grad():
         if samples > 1:
-            model, _, weights = load_trained(names[0], dataset, checkpoints)
-            draws = posterior_draws(model, y, bound, samples, seed).clamp(0, 1)
+            model, _, weights = load_trained(name, dataset, checkpoints)
+            draws = posterior_draws(model, y, bound, samples, seed, **params).clamp(0, 1)
             x_hat = draws.mean(0)
         else:
             solver = registry.build(names[0], Context(dataset, data_root, checkpoints, seed), bound)
