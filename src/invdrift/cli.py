@@ -63,7 +63,7 @@ def _bench_again(args: argparse.Namespace) -> None:
     if args.stale:  # every stale row, or those of the --dataset, --task and --methods given
         given = _bench_choice(args, dict.fromkeys(BENCH_DEFAULTS))
         rows = provenance.stale_rows(rows, checkpoints)
-        scope = " chosen by --dataset, --task and --methods" * any(given.values())
+        scope = " chosen by --dataset, --task and --methods" if any(given.values()) else ""
         nothing = f"every row{scope} in {out} was measured with the weights in {checkpoints}"
     else:
         given = _bench_choice(args, BENCH_DEFAULTS)
