@@ -18,10 +18,9 @@ from . import data, metrics, operators
 from .errors import InvdriftError
 from .fileio import write_npy_atomic, write_text_atomic
 from .figures import save_png
-from .models import load_trained
 from .solvers import registry
 from .solvers.base import Context
-from .solvers.generative import STOCHASTIC_RESTORERS, posterior_draws
+from .solvers.generative import STOCHASTIC_RESTORERS
 
 MEASUREMENT_RANGE = (-0.5, 1.5)
 SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I")
@@ -167,8 +166,7 @@ def run_restore(source: Path, out: Path, task: str, method: str, dataset: str, c
         raise InvdriftError("restore takes exactly one method")
     if samples < 1:
         raise InvdriftError(f"--samples must be at least 1, got {samples}")
-    name, params = registry.split_method(names[0])
-    if samples > 1 and name not in STOCHASTIC_RESTORERS:
+    if samples > 1 and registry.split_method(names[0])[0] not in STOCHASTIC_RESTORERS:
         raise InvdriftError(f"--samples draws posterior samples of {' or '.join(STOCHASTIC_RESTORERS)}, "
                             f"not of {names[0]}")
     shape = data.SHAPES[dataset]
@@ -206,13 +204,12 @@ def run_restore(source: Path, out: Path, task: str, method: str, dataset: str, c
             y = y * bound.observed(y)
     draws = None
     with torch.no_grad():
+        solver = registry.build(names[0], Context(dataset, data_root, checkpoints, seed), bound)
+        weights = solver.checkpoint
         if samples > 1:
-            model, _, weights = load_trained(name, dataset, checkpoints)
-            draws = posterior_draws(model, y, bound, samples, seed, **params).clamp(0, 1)
+            draws = solver.sample(y, bound, samples).clamp(0, 1)
             x_hat = draws.mean(0)
         else:
-            solver = registry.build(names[0], Context(dataset, data_root, checkpoints, seed), bound)
-            weights = solver.checkpoint
             x_hat = solver(y, bound).clamp(0, 1)
     print(f"restored {len(files)} image(s): {names[0]} on {dataset} ({op.name}, σ {op.sigma}), "
           f"weights {weights or 'none (no trained model)'}" + (f", {samples} samples each" if samples > 1 else ""))
