@@ -8,8 +8,9 @@ import torch
 
 from invdrift import conditioning, operators, train
 from invdrift.errors import InvdriftError
-from invdrift.models import load_trained
+from invdrift.models import build_network, load_trained
 from invdrift.nets.restorer import Restorer
+from invdrift.recipes.restorer import start_from_weights
 from invdrift.solvers import registry
 from invdrift.solvers.base import Context
 
@@ -234,3 +235,28 @@ def test_a_decaying_run_refuses_to_resume_with_another_length(tmp_path, data_roo
     with pytest.raises(InvdriftError, match="different configuration \\(steps\\)"):
         train.train("regression", "mnist", dict(settings, steps=4), tmp_path / "run", tmp_path / "out", data_root,
                     progress=False)
+
+
+def test_attention_middle_grows_from_plain_weights_as_the_same_function_then_trains(tmp_path, data_root):
+    """`mid=attention` started from plain U-Net weights computes exactly what they computed; a few training
+    steps move its added layers off the identity; the way back (attention → res) and unknown middles are
+    refused with one line."""
+    tiny = dict(TINY, steps=3, train_limit=64, batch_size=4)
+    plain_path = train.train("regression", "mnist", tiny, tmp_path / "plain", tmp_path / "plain_out", data_root,
+                             progress=False)
+    plain, _, _ = load_trained("regression", "mnist", tmp_path / "plain_out")
+    grown_config = train.resolve_config("regression", "mnist", dict(tiny, mid="attention", init=str(plain_path)))
+    grown = build_network("regression", grown_config)
+    start_from_weights(grown, grown_config, ("regression",))
+    cond = torch.rand(5, plain.net.inc.in_channels - 1, 28, 28)
+    assert torch.equal(grown(torch.zeros(5, 1, 28, 28), cond), plain(torch.zeros(5, 1, 28, 28), cond))
+
+    path = train.train("regression", "mnist", dict(tiny, mid="attention", init=str(plain_path), ema=0.0),
+                       tmp_path / "grown", tmp_path / "grown_out", data_root, progress=False)
+    trained, record, _ = load_trained("regression", "mnist", tmp_path / "grown_out")
+    assert record["mid"] == "attention" and trained.net.mid_attention.proj.weight.abs().sum() > 0
+    with pytest.raises(InvdriftError, match="only res → attention grows"):
+        train.train("regression", "mnist", dict(tiny, init=str(path)), tmp_path / "back", tmp_path / "back_out",
+                    data_root, progress=False)
+    with pytest.raises(InvdriftError, match="mid 'deep'"):
+        train.resolve_config("drift-cond", "mnist", {"mid": "deep"})

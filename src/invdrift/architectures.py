@@ -26,7 +26,7 @@ def _restorer(stochastic: bool) -> Callable[[dict], torch.nn.Module]:
         from .nets.restorer import Restorer
 
         return Restorer(config["channels"], config["width"], stochastic=stochastic,
-                        conditioning=config.get("conditioning", "task"))
+                        conditioning=config.get("conditioning", "task"), mid=config.get("mid", "res"))
     return build
 
 

@@ -16,12 +16,13 @@ class Restorer(nn.Module):
     `stochastic=False` (the regression baseline) feeds zeros instead of noise: same architecture.
     """
 
-    def __init__(self, channels: int = 1, width: int = 32, stochastic: bool = True, conditioning: str = "task"):
+    def __init__(self, channels: int = 1, width: int = 32, stochastic: bool = True, conditioning: str = "task",
+                 mid: str = "res"):
         super().__init__()
         self.channels = channels
         self.stochastic = stochastic
         self.conditioning = conditioning  # conditioning.CONDITIONINGS
-        self.net = UNet(condition_channels(channels, conditioning) + channels, channels, width)
+        self.net = UNet(condition_channels(channels, conditioning) + channels, channels, width, mid=mid)
 
     def forward(self, noise: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         if not self.stochastic:

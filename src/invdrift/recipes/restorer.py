@@ -33,19 +33,29 @@ def _restorer_defaults(dataset: str) -> dict:
     c, h, _ = data.SHAPES.get(dataset, (3, 32, 32))
     return {"seed": 0, "steps": 1500, "batch_size": 128, "lr": 5e-4, "warmup": 100, "clip": 2.0, "ema": 0.999,
             "betas": [0.9, 0.95], "weight_decay": 0.0, "ckpt_every": 100, "log_every": 20, "train_limit": 0,
-            "channels": c, "size": h, "width": 32, "tasks": list(operators.TASKS), "init": ""}
+            "channels": c, "size": h, "width": 32, "mid": "res", "tasks": list(operators.TASKS), "init": ""}
 
 
 def start_from_weights(model, config: dict, kinds: tuple[str, ...]) -> None:
     """With `init` (a weights file of one of `kinds`, same width): start from those weights, fresh optimiser;
-    the config records their label and, if their record holds it, their training time with all runs behind."""
+    the config records their label and, if their record holds it, their training time with all runs behind.
+    Weights of the plain U-Net (`mid: res`) also start a `mid: attention` run, whose added layers start as
+    the identity (the same function)."""
     if not config.get("init"):
         return
     from ..checkpoint import checkpoint_label, load_into, load_model_weights
+    from ..nets.unet import GROWN_BY_ATTENTION
 
     state, source = load_model_weights(config["init"], kinds, config["dataset"])
     if source.get("width") != config["width"]:
         raise InvdriftError(f"init {config['init']}: width {source.get('width')}, this run {config['width']}")
+    source_mid, mid = source.get("mid", "res"), config["mid"]
+    if source_mid != mid and (source_mid, mid) != ("res", "attention"):
+        raise InvdriftError(f"init {config['init']}: mid {source_mid!r}, this run {mid!r} (only res → attention grows)")
+    grown = tuple("net." + prefix for prefix in GROWN_BY_ATTENTION) if source_mid != mid else ()
+    if grown:
+        own = model.state_dict()
+        state = state | {k: v for k, v in own.items() if k.startswith(grown)}
     load_into(model, state, config["init"])
     config["init_weights"] = checkpoint_label(config["init"])
     if source.get("lineage_seconds") is not None:
@@ -56,8 +66,12 @@ LOSSES = ("joint", "drift-group", "energy")
 FAMILY = {"operators": "family", "conditioning": "operator", "v1_share": 0.0}  # the family-trained twins' settings
 
 
-def check_v1_share(config: dict) -> None:
-    """`v1_share` (family-trained twins only) is a probability."""
+def check_restorer_settings(config: dict) -> None:
+    """`mid` names a U-Net middle; `v1_share` (family-trained twins only) is a probability."""
+    from ..nets.unet import MIDS
+
+    if config["mid"] not in MIDS:
+        raise InvdriftError(f"mid {config['mid']!r}: use one of {', '.join(MIDS)}")
     if not 0.0 <= config.get("v1_share", 0.0) <= 1.0:
         raise InvdriftError(f"v1_share {config['v1_share']}: must be in [0, 1]")
 
@@ -89,7 +103,7 @@ class DriftCondRecipe(FeatureRecipe):
         mean_weight = config.get("mean_weight", 0.0)
         if mean_weight < 0 or (mean_weight > 0 and config.get("loss", "joint") == "joint"):
             raise InvdriftError(f"mean_weight {config['mean_weight']}: must be ≥ 0, and needs a grouped loss")
-        check_v1_share(config)
+        check_restorer_settings(config)
 
     def initialise(self, model, config: dict) -> None:
         """With `init` (a weights file of the regression twin, or of this kind to train a shipped model on
@@ -151,7 +165,7 @@ class RegressionRecipe(Recipe):
         return _restorer_defaults(dataset)
 
     def configure(self, config: dict) -> None:
-        check_v1_share(config)
+        check_restorer_settings(config)
 
     def initialise(self, model, config: dict) -> None:
         """With `init` (weights of this kind, same width): train them on with a fresh optimiser."""
