@@ -260,3 +260,20 @@ def test_attention_middle_grows_from_plain_weights_as_the_same_function_then_tra
                     data_root, progress=False)
     with pytest.raises(InvdriftError, match="mid 'deep'"):
         train.resolve_config("drift-cond", "mnist", {"mid": "deep"})
+
+
+def test_a_run_saved_before_mid_existed_resumes_as_the_plain_unet(tmp_path, data_root):
+    """A run state whose config has no `mid` (saved before the setting existed) resumes as `mid=res`;
+    asked to go on as `mid=attention` it is refused."""
+    settings = dict(TINY, train_limit=64, batch_size=4, steps=2)
+    train.train("regression", "mnist", settings, tmp_path / "run", tmp_path / "out", data_root, progress=False)
+    state = tmp_path / "run" / "state.json"
+    meta = json.loads(state.read_text())
+    del meta["config"]["mid"]
+    state.write_text(json.dumps(meta))
+    path = train.train("regression", "mnist", dict(settings, steps=3), tmp_path / "run", tmp_path / "out", data_root,
+                       progress=False)
+    assert json.loads(path.with_suffix(".json").read_text())["steps"] == 3
+    with pytest.raises(InvdriftError, match="different configuration \\(mid\\)"):
+        train.train("regression", "mnist", dict(settings, steps=4, mid="attention"), tmp_path / "run",
+                    tmp_path / "out", data_root, progress=False)

@@ -32,6 +32,8 @@ ARCH_KEYS_IGNORED_ON_RESUME = ("steps", "ckpt_every", "log_every")
 # `ema_warmup`: true ramps the EMA's decay up from 0.1 (for a cold start); false uses `ema` from step 0,
 # so the EMA starts from the initial weights (for a warm start from averaged weights)
 COMMON_DEFAULTS = {"bf16": False, "lr_decay": "none", "ema_warmup": True}
+# settings some kinds gained after runs were started: a saved run without one had its default
+LATER_DEFAULTS = {"mid": "res"}
 LR_DECAYS = ("none", "linear")
 
 
@@ -146,7 +148,8 @@ def load_state(run_dir: Path, model, ema, opt, config: dict) -> tuple[int, float
     ignored = ARCH_KEYS_IGNORED_ON_RESUME
     if config.get("lr_decay", "none") != "none":
         ignored = tuple(k for k in ignored if k != "steps")  # the schedule depends on the run's length
-    saved = {k: v for k, v in (COMMON_DEFAULTS | meta["config"]).items() if k not in ignored}
+    later = {k: v for k, v in LATER_DEFAULTS.items() if k in config}
+    saved = {k: v for k, v in (COMMON_DEFAULTS | later | meta["config"]).items() if k not in ignored}
     now = {k: v for k, v in config.items() if k not in ignored}
     if saved != now:
         diff = sorted(k for k in set(saved) | set(now) if saved.get(k) != now.get(k))
