@@ -100,6 +100,8 @@ def test_good_weights_load(tiny_weights, sample_folder, capsys):
     ("kind", "holds a 'classifier' model"),
     ("dataset", "was trained on 'cifar10'"),
     ("missing_config", "config"),
+    ("no_size", "lacks the setting 'width'"),
+    ("bad_size", "describes no network"),
 ])
 def test_bad_weights_give_one_clear_error(damage, message, tiny_weights, sample_folder, tmp_path, capsys):
     folder = tmp_path / "ck"
@@ -118,6 +120,10 @@ def test_bad_weights_give_one_clear_error(damage, message, tiny_weights, sample_
         config["kind"] = "classifier"
     elif damage == "dataset":
         config["dataset"] = "cifar10"
+    elif damage == "no_size":
+        config.pop("width")
+    elif damage == "bad_size":
+        config["width"] = -8
     target.write_bytes(blob)
     if damage != "missing_config":
         target.with_suffix(".json").write_text(json.dumps(config))

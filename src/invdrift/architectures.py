@@ -63,8 +63,15 @@ ARCHITECTURES: dict[str, Callable[[dict], torch.nn.Module]] = {
     "drift-cond-latent": _latent_restorer}
 
 
-def build_network(kind: str, config: dict) -> torch.nn.Module:
-    """A freshly initialised network of model `kind` with the sizes in `config`."""
+def build_network(kind: str, config: dict, source: str = "") -> torch.nn.Module:
+    """A freshly initialised network of model `kind` with the sizes in `config`; a config that describes
+    no network (a size missing, a value out of place) is one clear error naming `source` (its file)."""
     if kind not in ARCHITECTURES:
         raise InvdriftError(f"no network for model kind {kind!r} (known: {', '.join(ARCHITECTURES)})")
-    return ARCHITECTURES[kind](config)
+    where = f" in {source}" if source else ""
+    try:
+        return ARCHITECTURES[kind](config)
+    except KeyError as exc:
+        raise InvdriftError(f"config of the {kind} model{where} lacks the setting {exc.args[0]!r}") from None
+    except (ValueError, TypeError, RuntimeError) as exc:
+        raise InvdriftError(f"config of the {kind} model{where} describes no network ({exc})") from None

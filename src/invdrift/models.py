@@ -19,7 +19,7 @@ def load_trained(kind: str, dataset: str, checkpoints: str | Path | None = None
     """(model in eval mode with frozen weights, its config, 'file@sha' label)."""
     path = weights_path(kind, dataset, checkpoints)
     state, config = load_model_weights(path, kind, dataset)
-    model = build_network(kind, config)
+    model = build_network(kind, config, str(path))
     load_into(model, state, path)
     model.eval().requires_grad_(False)
     return model, config, checkpoint_label(path)
