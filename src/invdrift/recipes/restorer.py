@@ -52,10 +52,9 @@ def start_from_weights(model, config: dict, kinds: tuple[str, ...]) -> None:
     source_mid, mid = source.get("mid", "res"), config["mid"]
     if source_mid != mid and (source_mid, mid) != ("res", "attention"):
         raise InvdriftError(f"init {config['init']}: mid {source_mid!r}, this run {mid!r} (only res → attention grows)")
-    grown = tuple("net." + prefix for prefix in GROWN_BY_ATTENTION) if source_mid != mid else ()
-    if grown:
-        own = model.state_dict()
-        state = state | {k: v for k, v in own.items() if k.startswith(grown)}
+    if source_mid != mid:  # the added layers keep their identity initialisation
+        grown = tuple("net." + prefix for prefix in GROWN_BY_ATTENTION)
+        state = state | {k: v for k, v in model.state_dict().items() if k.startswith(grown)}
     load_into(model, state, config["init"])
     config["init_weights"] = checkpoint_label(config["init"])
     if source.get("lineage_seconds") is not None:
