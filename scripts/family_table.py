@@ -1,15 +1,16 @@
 """The family-trained restorers against the fixed-operator ones and the plug-and-play methods.
 
-Runs the benches (rows in OUT/v1, OUT/inside and OUT/same, each a results folder) unless they are
-there, then writes OUT/family-DATASET.md with the acceptance checks of the family restorers:
+Runs the benches (rows in OUT/v1, OUT/inside, OUT/same and OUT/temperature, each a results folder)
+unless they are there, then writes OUT/family-DATASET.md with the acceptance checks of the family restorers:
 - on the six v1 operators (n = 1000, float32, the sampling restorers with K = 8 for their range coverage):
   family twin within 0.5 dB of the fixed-operator twin;
 - on operators inside the family never drawn exactly (n = 1000): mean of 8 ≥ the best plug-and-play
   method under a second per image (wiener, tikhonov, bicubic, ddrm, diffpir);
 - on the first `same` images of those operators: one sample not dominated by DPS (higher PSNR or lower
-  fd than DPS on the same images).
+  fd than DPS on the same images); and the same check for the family restorer at the lower noise scales
+  TEMPERATURES (`drift-cond-family:noise_scale=s`, OUT/temperature), beside its trained scale.
 Usage: .venv/bin/python scripts/family_table.py DATA [DATASET] [OUT] [PARTS]
-(PARTS: which benches to run now, default v1,inside,same; the table is written when all three exist.)
+(PARTS: which benches to run now, default v1,inside,same,temperature; the table is written when all three exist.)
 """
 
 import sys
@@ -24,6 +25,7 @@ TWINS = (("regression-family", "regression"), ("drift-cond-family", "drift-cond"
          ("drift-cond-family-mean8", "drift-cond-mean8"))
 SAME_N = 50
 K = 8  # posterior samples per image for the v1 coverage column
+TEMPERATURES = (0.5, 0.75)  # the lower noise scales of scripts/posterior_table.py, the same on every operator
 
 
 def coverage_cell(family: dict, fixed: dict) -> str:
@@ -34,7 +36,8 @@ def coverage_cell(family: dict, fixed: dict) -> str:
     return " / ".join("—" if v in (None, "") else f"{v:.3f}" for v in values)
 
 
-def main(data_root: str, dataset: str = "mnist", out: str = "results/family", parts: str = "v1,inside,same") -> None:
+def main(data_root: str, dataset: str = "mnist", out: str = "results/family",
+         parts: str = "v1,inside,same,temperature") -> None:
     out = Path(out)
     wanted = parts.split(",")
 
@@ -53,6 +56,9 @@ def main(data_root: str, dataset: str = "mnist", out: str = "results/family", pa
     same = rows_of(out / "same", lambda: bench.bench(
         [dataset], list(INSIDE), ["drift-cond-family", "regression-family", "dps"], n=SAME_N, out=out / "same",
         **common))
+    scaled = [f"drift-cond-family:noise_scale={s}" for s in TEMPERATURES]
+    cold = rows_of(out / "temperature", lambda: bench.bench(
+        [dataset], list(INSIDE), scaled, n=SAME_N, out=out / "temperature", **(common | {"bf16": False})))
     if not (v1 and inside):
         return
     lines = [f"# Family-trained restorers on {dataset}", "",
@@ -89,6 +95,17 @@ def main(data_root: str, dataset: str = "mnist", out: str = "results/family", pa
             dominated = dps["psnr"] > one["psnr"] and dps["fd"] < one["fd"]
             lines.append(f"| {name} | {one['psnr']:.2f} / {one['fd']:.3g} | {dps['psnr']:.2f} / {dps['fd']:.3g} | "
                          f"{'yes (not met)' if dominated else 'no (met)'} |")
+    if cold:
+        lines += ["", f"## The same at a lower noise scale (the same {SAME_N} images; s = 1 is the table above)", "",
+                  "| operator | " + " | ".join(f"s = {s}: PSNR / fd, dominated" for s in sorted(TEMPERATURES, reverse=True))
+                  + " |", "|---|" + "---|" * len(TEMPERATURES)]
+        for name in dict.fromkeys(r["task"] for r in same.values()):
+            dps = same.get((name, "dps"))
+            rows = [cold.get((name, m)) for m in sorted(scaled, reverse=True)]
+            if dps and all(rows):
+                cells = [f"{r['psnr']:.2f} / {r['fd']:.3g}, "
+                         f"{'yes' if dps['psnr'] > r['psnr'] and dps['fd'] < r['fd'] else 'no'}" for r in rows]
+                lines.append(f"| {name} | " + " | ".join(cells) + " |")
     (out / f"family-{dataset}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -32,8 +32,8 @@ $B --dataset cifar10 --task all --methods sdedit:t=250,sdedit:t=500,sdedit:t=750
 $B --dataset cifar10 --task all --methods drift-opt --n 200
 $B --dataset all --task all --methods drift-cond-latent,drift-cond-latent-mean8 --n 1000
 $B --dataset all --task all --methods drift-opt-latent --n 32
-.venv/bin/python scripts/posterior_table.py "$DATA" mnist results results/posterior same,dps-samples,same-samples
-.venv/bin/python scripts/posterior_table.py "$DATA" cifar10 results results/posterior same,dps-samples,same-samples
+.venv/bin/python scripts/posterior_table.py "$DATA" mnist results results/posterior same,dps-samples,same-samples,temperature
+.venv/bin/python scripts/posterior_table.py "$DATA" cifar10 results results/posterior same,dps-samples,same-samples,temperature
 ROBUSTNESS_N=200 bash scripts/robustness.sh "$DATA" mnist cifar10
 .venv/bin/python scripts/family_table.py "$DATA" mnist results/family
 .venv/bin/invdrift report --results results --out report --data-root "$DATA" --readme README.md
