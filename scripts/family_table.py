@@ -8,7 +8,7 @@ unless they are there, then writes OUT/family-DATASET.md with the acceptance che
   method under a second per image (wiener, tikhonov, bicubic, ddrm, diffpir);
 - on the first `same` images of those operators: one sample not dominated by DPS (higher PSNR or lower
   fd than DPS on the same images); and the same check for the family restorer at the lower noise scales
-  TEMPERATURES (`drift-cond-family:noise_scale=s`, OUT/temperature), beside its trained scale.
+  TEMPERATURES of posterior_table.py (`drift-cond-family:noise_scale=s`, OUT/temperature), beside its trained scale.
 Usage: .venv/bin/python scripts/family_table.py DATA [DATASET] [OUT] [PARTS]
 (PARTS: which benches to run now, default v1,inside,same,temperature; the table is written when all three exist.)
 """
@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from invdrift import bench, data, operators
+from posterior_table import TEMPERATURES, dominates
 
 INSIDE = ("deblur:std=2.2,sigma=0.07", "deblur:std=0.8,sigma=0.02", "denoise:sigma=0.1", "sr2:sigma=0.1",
           "sr4:sigma=0.05", "inpaint_random:missing=0.85,sigma=0.03", "inpaint_box:size=10,sigma=0.05")
@@ -25,7 +26,6 @@ TWINS = (("regression-family", "regression"), ("drift-cond-family", "drift-cond"
          ("drift-cond-family-mean8", "drift-cond-mean8"))
 SAME_N = 50
 K = 8  # posterior samples per image for the v1 coverage column
-TEMPERATURES = (0.5, 0.75)  # the lower noise scales of scripts/posterior_table.py, the same on every operator
 
 
 def coverage_cell(family: dict, fixed: dict) -> str:
@@ -92,7 +92,7 @@ def main(data_root: str, dataset: str = "mnist", out: str = "results/family",
     for name in dict.fromkeys(r["task"] for r in same.values()):
         one, dps = same.get((name, "drift-cond-family")), same.get((name, "dps"))
         if one and dps:
-            dominated = dps["psnr"] > one["psnr"] and dps["fd"] < one["fd"]
+            dominated = dominates(dps, one)
             lines.append(f"| {name} | {one['psnr']:.2f} / {one['fd']:.3g} | {dps['psnr']:.2f} / {dps['fd']:.3g} | "
                          f"{'yes (not met)' if dominated else 'no (met)'} |")
     if cold:
@@ -104,7 +104,7 @@ def main(data_root: str, dataset: str = "mnist", out: str = "results/family",
             rows = [cold.get((name, m)) for m in sorted(scaled, reverse=True)]
             if dps and all(rows):
                 cells = [f"{r['psnr']:.2f} / {r['fd']:.3g}, "
-                         f"{'yes' if dps['psnr'] > r['psnr'] and dps['fd'] < r['fd'] else 'no'}" for r in rows]
+                         f"{'yes' if dominates(dps, r) else 'no'}" for r in rows]
                 lines.append(f"| {name} | " + " | ".join(cells) + " |")
     (out / f"family-{dataset}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

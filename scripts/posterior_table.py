@@ -32,6 +32,11 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "not met"
 
 
+def dominates(a: dict, b: dict) -> bool:
+    """PROTOCOL.md v2: row a dominates row b (same images) when its PSNR is higher and its fd lower."""
+    return a["psnr"] > b["psnr"] and a["fd"] < b["fd"]
+
+
 def limit_gap(one: dict, mean_k: dict, reg: dict, k: int) -> float:
     """PSNR of the mean of infinitely many samples (`metrics.limit_mse`) minus the regression's."""
     return 10 * math.log10(reg["mse"] / max(metrics.limit_mse(one["mse"], mean_k["mse"], k), 1e-20))
@@ -77,7 +82,7 @@ def temperature_section(rows: dict, same: dict, dps_k: dict, same_k: dict, cold:
         samplers += [(m.replace("drift-cond:noise_scale=", "drift-cond, s = "), one_by[(task, m)],
                       k_by.get((task, m))) for m in scaled]
         for name, one, k_row in samplers:
-            dominated = dps["psnr"] > one["psnr"] and dps["fd"] < one["fd"]
+            dominated = dominates(dps, one)
             verdict_cell = ("other images" if one["n"] != dps["n"] else "yes" if dominated else "no")
             lines.append(f"| {task} | {name} | {one['psnr']:.2f} / {one['fd']:.3g} ({one['n']}) | "
                          f"{verdict_cell} | {posterior_cells(k_row)} |")
@@ -137,7 +142,7 @@ def main(data_root: str, dataset: str, results: str = "results", out: str = "res
         single_ok = one["psnr"] >= reg["psnr"] - 3.5 and one["fd"] < reg["fd"]
         same_row = same.get(task)
         if dps and same_row and same_row["n"] == dps["n"]:
-            dominated = dps["psnr"] > same_row["psnr"] and dps["fd"] < same_row["fd"]
+            dominated = dominates(dps, same_row)
             dominance = (f"{verdict(not dominated)} ({same_row['psnr']:.2f} / {same_row['fd']:.3g} vs "
                      f"{dps['psnr']:.2f} / {dps['fd']:.3g}, n {dps['n']})")
         else:
