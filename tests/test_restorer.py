@@ -188,6 +188,9 @@ def test_restorer_loss_settings_are_checked():
     for settings in ({"loss": "drift-group", "samples_per_y": 2, "mean_weight": -1.0}, {"mean_weight": 10.0}):
         with pytest.raises(InvdriftError, match="mean_weight"):
             train.resolve_config("drift-cond", "mnist", settings)
+    for settings in ({"loss": "drift-group", "samples_per_y": 2, "marginal_weight": -1.0}, {"marginal_weight": 1.0}):
+        with pytest.raises(InvdriftError, match="marginal_weight"):
+            train.resolve_config("drift-cond", "mnist", settings)
 
 
 def test_shipped_restorer_in_bf16_matches_float32_and_says_so():
@@ -277,3 +280,44 @@ def test_a_run_saved_before_mid_existed_resumes_as_the_plain_unet(tmp_path, data
     with pytest.raises(InvdriftError, match="different configuration \\(mid\\)"):
         train.train("regression", "mnist", dict(settings, steps=4, mid="attention"), tmp_path / "run",
                     tmp_path / "out", data_root, progress=False)
+
+
+def test_noise_downsample_draws_blocks_and_one_is_the_old_draw(tmp_path, data_root):
+    """`noise_downsample=1` is the per-pixel draw of every shipped restorer bit for bit; r > 1 repeats one
+    normal draw over r × r blocks; a tiny run with r = 2 trains, records r and restores with it; an r that
+    does not divide the image is refused with one line."""
+    from invdrift.nets.restorer import input_noise
+
+    g = torch.Generator().manual_seed(3)
+    same_seed = torch.Generator().manual_seed(3)
+    assert torch.equal(input_noise(2, 1, 28, 28, 1, g), torch.randn(2, 1, 28, 28, generator=same_seed))
+    blocks = input_noise(2, 3, 32, 32, 4, torch.Generator().manual_seed(3))
+    assert blocks.shape == (2, 3, 32, 32)
+    assert torch.equal(blocks[..., ::4, ::4].repeat_interleave(4, -1).repeat_interleave(4, -2), blocks)
+    assert blocks[..., ::4, ::4].std() > 0.8
+    settings = dict(TINY, train_limit=64, batch_size=4, steps=2, loss="drift-group", samples_per_y=2,
+                    noise_downsample=2)
+    path = train.train("drift-cond", "mnist", settings, tmp_path / "run", tmp_path / "out", data_root, progress=False)
+    model, config, _ = load_trained("drift-cond", "mnist", tmp_path / "out")
+    assert model.noise_downsample == 2 and config["noise_downsample"] == 2
+    op = operators.make("denoise", (1, 28, 28))
+    y = op.measure(torch.rand(2, 1, 28, 28), [0, 1])
+    with torch.no_grad():
+        draws = model.restore(y, op, 2, torch.Generator().manual_seed(0))
+    assert draws.shape == (2, 2, 1, 28, 28) and not torch.equal(draws[0], draws[1])
+    assert json.loads(path.with_suffix(".json").read_text())["noise_downsample"] == 2
+    with pytest.raises(InvdriftError, match="noise_downsample 3"):
+        train.resolve_config("drift-cond", "mnist", {"noise_downsample": 3})
+
+
+def test_marginal_term_adds_the_batch_drift_to_the_grouped_loss(tmp_path, data_root):
+    """`marginal_weight` w adds w × the drift of all the batch's samples towards all its clean images: the
+    logged loss is the grouped drift plus w times that term, both logged."""
+    settings = dict(TINY, train_limit=64, batch_size=4, steps=3, log_every=1, loss="drift-group", samples_per_y=2,
+                    marginal_weight=0.5)
+    train.train("drift-cond", "mnist", settings, tmp_path / "run", tmp_path / "out", data_root, progress=False)
+    lines = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert len(lines) == 3
+    for line in lines:
+        assert line["marginal"] > 0 and line["conditional"] > 0
+        assert line["loss"] == pytest.approx(line["conditional"] + 0.5 * line["marginal"], rel=1e-4)

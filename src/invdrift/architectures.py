@@ -26,7 +26,8 @@ def _restorer(stochastic: bool) -> Callable[[dict], torch.nn.Module]:
         from .nets.restorer import Restorer
 
         return Restorer(config["channels"], config["width"], stochastic=stochastic,
-                        conditioning=config.get("conditioning", "task"), mid=config.get("mid", "res"))
+                        conditioning=config.get("conditioning", "task"), mid=config.get("mid", "res"),
+                        noise_downsample=config.get("noise_downsample", 1))
     return build
 
 

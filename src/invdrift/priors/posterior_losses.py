@@ -29,6 +29,14 @@ def grouped_drift_loss(generated: list[torch.Tensor], clean: list[torch.Tensor],
     return drift_loss(gen_groups, pos_groups, temperatures)
 
 
+def marginal_drift_loss(generated: list[torch.Tensor], clean: list[torch.Tensor],
+                        temperatures: tuple[float, ...] = TEMPERATURES) -> tuple[torch.Tensor, dict]:
+    """The drift of all the batch's samples towards all its clean images, whatever their measurements (the
+    unconditional generator's loss on the restorations' marginal). A sampler of the true posterior has the
+    data's marginal, so this term's field vanishes there: it adds realism without asking for less spread."""
+    return drift_loss(generated, clean, temperatures)
+
+
 def _distance(a: torch.Tensor, b: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
     """Euclidean distance over the last axis, smooth at 0."""
     return ((a - b).pow(2).sum(-1) + eps).sqrt()

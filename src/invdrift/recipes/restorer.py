@@ -8,9 +8,10 @@ import torch
 from .. import data, operators
 from ..conditioning import condition
 from ..errors import InvdriftError
+from ..nets.restorer import input_noise
 from ..operator_family import random_operator
 from ..priors.drifting import drift_loss
-from ..priors.posterior_losses import energy_score_loss, grouped_drift_loss, mean_error
+from ..priors.posterior_losses import energy_score_loss, grouped_drift_loss, marginal_drift_loss, mean_error
 from .base import Recipe, local_batch, sample_batch
 from .drift import FeatureRecipe
 
@@ -79,8 +80,11 @@ class DriftCondRecipe(FeatureRecipe):
     """`loss`: `joint` (one kernel over the batch on joint (x, A†y) features), `drift-group` (the drift
     field inside each measurement's group of `samples_per_y` samples, positive = its clean image) or
     `energy` (the energy score per group, distances to the power `energy_beta` in (0, 2)). `batch_size`
-    counts measurements; each gets `samples_per_y`. `mean_weight` (grouped losses) adds that multiple of
-    the unbiased pixel error of each group's mean (`mean_error`: trains the samples' mean, not their spread)."""
+    counts measurements; each gets `samples_per_y`. `noise_downsample` r draws the input noise at 1/r of the
+    image's resolution. `mean_weight` (grouped losses) adds that multiple of the unbiased pixel error of
+    each group's mean (`mean_error`: trains the samples' mean, not their spread);
+    `marginal_weight` (grouped losses) that multiple of the drift of all the batch's samples towards all its
+    clean images (`marginal_drift_loss`: the restorations' marginal towards the data's)."""
 
     kind = "drift-cond"
     twin = "regression"  # the kind whose weights `init` may start from
@@ -88,7 +92,7 @@ class DriftCondRecipe(FeatureRecipe):
     def defaults(self, dataset: str) -> dict:
         return _restorer_defaults(dataset) | {
             "samples_per_y": 2, "beta": 1.0, "fidelity": 0.0, "loss": "joint", "energy_beta": 1.0,
-            "mean_weight": 0.0,
+            "mean_weight": 0.0, "marginal_weight": 0.0, "noise_downsample": 1,
             "features": "classifier" if dataset == "cifar10" else "pixels",
             "temperatures": [0.02, 0.05, 0.2]}
 
@@ -99,10 +103,14 @@ class DriftCondRecipe(FeatureRecipe):
             raise InvdriftError(f"loss {config['loss']} needs samples_per_y ≥ 2")
         if not 0 < config.get("energy_beta", 1.0) < 2:
             raise InvdriftError(f"energy_beta {config['energy_beta']}: must be in (0, 2) (a proper scoring rule)")
-        mean_weight = config.get("mean_weight", 0.0)
-        if mean_weight < 0 or (mean_weight > 0 and config.get("loss", "joint") == "joint"):
-            raise InvdriftError(f"mean_weight {config['mean_weight']}: must be ≥ 0, and needs a grouped loss")
+        for term in ("mean_weight", "marginal_weight"):  # terms added to a grouped loss
+            weight = config.get(term, 0.0)
+            if weight < 0 or (weight > 0 and config.get("loss", "joint") == "joint"):
+                raise InvdriftError(f"{term} {weight}: must be ≥ 0, and needs a grouped loss")
         check_restorer_settings(config)
+        r = config.get("noise_downsample", 1)
+        if not isinstance(r, int) or r < 1 or config["size"] % r:
+            raise InvdriftError(f"noise_downsample {r}: must be a whole number ≥ 1 dividing the image size {config['size']}")
 
     def initialise(self, model, config: dict) -> None:
         """With `init` (a weights file of the regression twin, or of this kind to train a shipped model on
@@ -116,7 +124,8 @@ class DriftCondRecipe(FeatureRecipe):
         grouped = kind != "joint"
         # grouped losses keep a measurement's samples consecutive; the joint loss stacks k copies of the batch
         cond_k = cond.repeat_interleave(k, 0) if grouped else cond.repeat(k, 1, 1, 1)
-        noise = torch.randn(len(cond_k), *x.shape[1:], generator=generator)
+        c, h, w = x.shape[1:]
+        noise = input_noise(len(cond_k), c, h, w, config.get("noise_downsample", 1), generator)
         x_gen = model(noise, cond_k)
         first = x_gen[::k] if grouped else x_gen[: len(x)]
         features = env["features"]
@@ -131,7 +140,11 @@ class DriftCondRecipe(FeatureRecipe):
             else:
                 loss, info = joint_drift_loss(gen_feats, clean_feats, features(cond[:, :config["channels"]]),
                                               k, config["beta"], tuple(config["temperatures"]))
-        logs = {k_: round(v, 5) for k_, v in info.items() if k_.startswith("f0_")}
+            if config.get("marginal_weight", 0.0) > 0:
+                marginal, _ = marginal_drift_loss(gen_feats, clean_feats, tuple(config["temperatures"]))
+                info["marginal"], info["conditional"] = marginal.item(), loss.item()
+                loss = loss + config["marginal_weight"] * marginal
+        logs = {k_: round(v, 5) for k_, v in info.items() if k_.startswith("f0_") or k_ in ("marginal", "conditional")}
         with torch.no_grad():
             logs["mse"] = (first.float() - x).pow(2).mean().item()
         if config.get("mean_weight", 0.0) > 0:
