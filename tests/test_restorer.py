@@ -282,10 +282,9 @@ def test_a_run_saved_before_mid_existed_resumes_as_the_plain_unet(tmp_path, data
                     tmp_path / "out", data_root, progress=False)
 
 
-def test_noise_downsample_draws_blocks_and_one_is_the_old_draw(tmp_path, data_root):
+def test_input_noise_downsampled_draws_blocks_and_one_is_the_old_draw():
     """`noise_downsample=1` is the per-pixel draw of every shipped restorer bit for bit; r > 1 repeats one
-    normal draw over r × r blocks; a tiny run with r = 2 trains, records r and restores with it; an r that
-    does not divide the image is refused with one line."""
+    normal draw over r × r blocks; an r that does not divide the image is refused."""
     from invdrift.nets.restorer import input_noise
 
     g = torch.Generator().manual_seed(3)
@@ -295,6 +294,14 @@ def test_noise_downsample_draws_blocks_and_one_is_the_old_draw(tmp_path, data_ro
     assert blocks.shape == (2, 3, 32, 32)
     assert torch.equal(blocks[..., ::4, ::4].repeat_interleave(4, -1).repeat_interleave(4, -2), blocks)
     assert blocks[..., ::4, ::4].std() > 0.8
+    with pytest.raises(ValueError, match="does not divide"):
+        input_noise(1, 1, 28, 28, 3)
+    with pytest.raises(InvdriftError, match="noise_downsample 3"):
+        train.resolve_config("drift-cond", "mnist", {"noise_downsample": 3})
+
+
+def test_a_block_noise_run_trains_records_and_restores_with_it(tmp_path, data_root):
+    """A tiny run with `noise_downsample=2` records r, and its loaded model restores with it."""
     settings = dict(TINY, train_limit=64, batch_size=4, steps=2, loss="drift-group", samples_per_y=2,
                     noise_downsample=2)
     path = train.train("drift-cond", "mnist", settings, tmp_path / "run", tmp_path / "out", data_root, progress=False)
@@ -306,8 +313,6 @@ def test_noise_downsample_draws_blocks_and_one_is_the_old_draw(tmp_path, data_ro
         draws = model.restore(y, op, 2, torch.Generator().manual_seed(0))
     assert draws.shape == (2, 2, 1, 28, 28) and not torch.equal(draws[0], draws[1])
     assert json.loads(path.with_suffix(".json").read_text())["noise_downsample"] == 2
-    with pytest.raises(InvdriftError, match="noise_downsample 3"):
-        train.resolve_config("drift-cond", "mnist", {"noise_downsample": 3})
 
 
 def test_marginal_term_adds_the_batch_drift_to_the_grouped_loss(tmp_path, data_root):
