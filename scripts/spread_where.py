@@ -38,6 +38,7 @@ def regions(x: torch.Tensor) -> dict[str, torch.Tensor]:
 
 
 def shares(energy: torch.Tensor, masks: dict[str, torch.Tensor]) -> str:
+    """The fraction of `energy` (summed over pixels) inside each region of `masks`, as "a/b/…"."""
     total = energy.sum().item()
     return "/".join(f"{(energy * m).sum().item() / total:.2f}" for m in masks.values())
 
