@@ -191,6 +191,11 @@ def test_restorer_loss_settings_are_checked():
     for settings in ({"loss": "drift-group", "samples_per_y": 2, "marginal_weight": -1.0}, {"marginal_weight": 1.0}):
         with pytest.raises(InvdriftError, match="marginal_weight"):
             train.resolve_config("drift-cond", "mnist", settings)
+    for kind in ("drift-cond", "drift"):
+        for bad in ("abc", [], [0.02, 0.0], [0.02, -1], [True], [float("nan")]):
+            with pytest.raises(InvdriftError, match="temperatures"):
+                train.resolve_config(kind, "mnist", {"temperatures": bad})
+        assert train.resolve_config(kind, "mnist", {"temperatures": [0.01, 0.05]})["temperatures"] == [0.01, 0.05]
 
 
 def test_shipped_restorer_in_bf16_matches_float32_and_says_so():

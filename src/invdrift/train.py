@@ -184,6 +184,12 @@ def _ranks_agree(model: torch.nn.Module) -> bool:
     return agree
 
 
+def valid_temperatures(value) -> bool:
+    """A non-empty list of positive finite numbers (the drift kernel's temperatures)."""
+    return (isinstance(value, list) and len(value) > 0
+            and all(isinstance(t, (int, float)) and not isinstance(t, bool) and 0 < t < float("inf") for t in value))
+
+
 def resolve_config(kind: str, dataset: str, overrides: dict) -> dict:
     """Recipe defaults for the dataset, updated with `overrides`, checked for unknown keys."""
     if kind not in RECIPES:
@@ -199,6 +205,9 @@ def resolve_config(kind: str, dataset: str, overrides: dict) -> dict:
         raise InvdriftError(f"lr_decay {config['lr_decay']!r}: use one of {', '.join(LR_DECAYS)}")
     if not isinstance(config["ema_warmup"], bool):
         raise InvdriftError(f"ema_warmup {config['ema_warmup']!r}: use true or false")
+    if "temperatures" in config and not valid_temperatures(config["temperatures"]):
+        raise InvdriftError(f"temperatures {config['temperatures']!r}: use a list of positive numbers, "
+                            "e.g. [0.02,0.05,0.2]")
     RECIPES[kind].configure(config)
     return config
 
