@@ -196,6 +196,11 @@ def test_restorer_loss_settings_are_checked():
             with pytest.raises(InvdriftError, match="temperatures"):
                 train.resolve_config(kind, "mnist", {"temperatures": bad})
         assert train.resolve_config(kind, "mnist", {"temperatures": [0.01, 0.05]})["temperatures"] == [0.01, 0.05]
+    for bad, message in (("denoise", "tasks"), ([], "tasks"), (["denoise", 3], "tasks"), (["sr3"], "sr3")):
+        with pytest.raises(InvdriftError, match=message):
+            train.resolve_config("drift-cond", "mnist", {"tasks": bad})
+    repeated = ["denoise", "inpaint_box", "inpaint_box"]
+    assert train.resolve_config("regression", "mnist", {"tasks": repeated})["tasks"] == repeated
 
 
 def test_shipped_restorer_in_bf16_matches_float32_and_says_so():

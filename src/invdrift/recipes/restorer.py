@@ -67,11 +67,17 @@ FAMILY = {"operators": "family", "conditioning": "operator", "v1_share": 0.0}  #
 
 
 def check_restorer_settings(config: dict) -> None:
-    """`mid` names a U-Net middle; `v1_share` (family-trained twins only) is a probability."""
+    """`mid` names a U-Net middle; `tasks` is a non-empty list of operators (a task may repeat: each
+    batch draws one entry uniformly); `v1_share` (family-trained twins only) is a probability."""
     from ..nets.unet import MIDS
 
     if config["mid"] not in MIDS:
         raise InvdriftError(f"mid {config['mid']!r}: use one of {', '.join(MIDS)}")
+    tasks = config["tasks"]
+    if not (isinstance(tasks, list) and tasks and all(isinstance(t, str) for t in tasks)):
+        raise InvdriftError(f"tasks {tasks!r}: use a list of operators, e.g. [\"denoise\",\"sr4\"]")
+    for task in tasks:
+        operators.make(task, (config["channels"], config["size"], config["size"]))
     if not 0.0 <= config.get("v1_share", 0.0) <= 1.0:
         raise InvdriftError(f"v1_share {config['v1_share']}: must be in [0, 1]")
 
