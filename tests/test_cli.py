@@ -251,3 +251,14 @@ def test_bad_input_with_bf16_is_still_one_error_line(monkeypatch, capsys, tmp_pa
     monkeypatch.setattr(precision, "native_bf16", lambda: False)
     code, _, err = run_cli(["bench", "--bf16", "--task", "colorize", "--out", str(tmp_path / "o")], capsys)
     assert code == 2 and err.count("\n") == 1 and "unknown task" in err
+
+
+def test_recorded_train_command_can_be_typed_again():
+    """A setting with brackets and quotes is recorded so that a shell gives back the same arguments."""
+    import shlex
+
+    argv = ["train", "drift-cond", "--set", 'tasks=["denoise","inpaint_box"]', "--set", "temperatures=[0.01,0.05]",
+            "--steps", "10"]
+    recorded = cli.recorded_command(argv)
+    assert shlex.split(recorded) == ["invdrift", *argv]
+    assert recorded.startswith("invdrift train drift-cond --set 'tasks=")

@@ -123,6 +123,14 @@ def _parse_settings(pairs: list[str]) -> dict:
     return out
 
 
+def recorded_command(argv: list[str]) -> str:
+    """The command line recorded with trained weights and tuned settings, quoted as a shell needs it
+    typed again (`--set 'tasks=["denoise"]'` keeps its quotes)."""
+    import shlex
+
+    return shlex.join(["invdrift", *argv])
+
+
 def cmd_train(args: argparse.Namespace) -> None:
     from . import train
 
@@ -130,9 +138,8 @@ def cmd_train(args: argparse.Namespace) -> None:
     for key in ("steps", "batch_size", "seed"):
         if getattr(args, key) is not None:
             overrides[key] = getattr(args, key)
-    command = "invdrift " + " ".join(args.argv)
     train.train(args.kind, args.dataset, overrides, args.run_dir, args.out, args.data_root,
-                fresh=args.fresh, command=command)
+                fresh=args.fresh, command=recorded_command(args.argv))
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
@@ -229,7 +236,7 @@ def cmd_tune(args: argparse.Namespace) -> None:
     ctx = Context(args.dataset, args.data_root, Path(args.checkpoints or default_checkpoints()), seed=args.seed,
                   bf16=args.bf16)
     path = tune(ctx, _split(args.methods, tuple(GRIDS)), _split(args.task, operators.TASKS),
-                args.images, "invdrift " + " ".join(args.argv), values=_grid_values(args.values))
+                args.images, recorded_command(args.argv), values=_grid_values(args.values))
     print(f"tuned settings → {path}")
 
 
