@@ -43,6 +43,19 @@ def test_a_share_of_draws_can_be_the_v1_operators():
     assert 70 <= v1 <= 130 and all(in_family(op) for op in half if op.task != "inpaint_box")
 
 
+def test_v1_draws_follow_the_tasks_list():
+    """The v1 draws come from `v1_tasks`: the six once each is the default (same draws), a repeated entry
+    is drawn about twice as often, a list of one gives only that operator."""
+    six = list(operators.TASKS)
+    assert [random_operator(4, MNIST, torch.Generator().manual_seed(s), 0.5, six).spec for s in range(40)] == \
+        [random_operator(4, MNIST, torch.Generator().manual_seed(s), 0.5).spec for s in range(40)]
+    box_twice = six + ["inpaint_box"]
+    draws = [random_operator(4, MNIST, torch.Generator().manual_seed(s), 1.0, box_twice).task for s in range(700)]
+    assert 150 <= draws.count("inpaint_box") <= 250 and 60 <= draws.count("denoise") <= 140
+    assert {random_operator(4, MNIST, torch.Generator().manual_seed(s), 1.0, ["sr4"]).spec for s in range(20)} == \
+        {operators.make("sr4", MNIST).spec}
+
+
 def test_membership_of_named_operators():
     inside = ["deblur:std=2.2,sigma=0.07", "sr4:sigma=0.2", "inpaint_random:missing=0.9", "inpaint_box:size=10",
               "denoise:sigma=0.01", "deblur"]

@@ -3,13 +3,14 @@
 One of the six task kinds, uniformly; then its parameters: noise σ log-uniform in [0.005, 0.3] for every
 kind, blur std uniform in [0.5, 3] (kernel side 2⌈3·std − ½⌉ + 1), SR ×2 or ×4, random masks with a
 missing fraction uniform in [0.3, 0.95], boxes of random side (H/8 … H/2) at a random position per image.
-With `v1_share` > 0, that share of the draws is instead one of the six v1 operators exactly (uniformly), members
-of the family that a user is most likely to meet.
+With `v1_share` > 0, that share of the draws is instead one of the six v1 operators exactly (uniformly, or as
+often as each appears in the restorer's `tasks` setting), members of the family that a user is most likely to meet.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import replace
 
 import torch
@@ -39,11 +40,12 @@ def random_box_masks(n: int, shape: tuple[int, int, int], generator: torch.Gener
 
 
 def random_operator(n: int, shape: tuple[int, int, int], generator: torch.Generator,
-                    v1_share: float = 0.0) -> operators.Operator:
+                    v1_share: float = 0.0, v1_tasks: Sequence[str] = TASKS) -> operators.Operator:
     """An operator of the family for a batch of n images (box masks differ per image); with probability
-    `v1_share` one of the v1 operators (no random number is drawn for this when `v1_share` is 0)."""
+    `v1_share` one entry of `v1_tasks` (the v1 operators; one repeated is drawn more often); no random
+    number is drawn for this when `v1_share` is 0."""
     if v1_share > 0 and float(torch.rand((), generator=generator, dtype=torch.float64)) < v1_share:
-        return operators.make(TASKS[int(torch.randint(len(TASKS), (1,), generator=generator))], shape)
+        return operators.make(v1_tasks[int(torch.randint(len(v1_tasks), (1,), generator=generator))], shape)
     task = TASKS[int(torch.randint(len(TASKS), (1,), generator=generator))]
     sigma = math.exp(_uniform(math.log(SIGMA_RANGE[0]), math.log(SIGMA_RANGE[1]), generator))
     spec = f"{task}:sigma={sigma:.6g}"

@@ -18,11 +18,11 @@ from .drift import FeatureRecipe
 
 def training_pairs(env: dict, batch: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, operators.Operator]:
     """A batch of clean train images, one operator drawn for the batch (one of `tasks`, or with
-    `operators: family` one of the operator family), and the conditioning channels."""
+    `operators: family` one of the operator family, its v1 draws from `tasks`), and the conditioning channels."""
     config = env["config"]
     x, _ = sample_batch(env, batch, generator)
     if config.get("operators", "v1") == "family":
-        op = random_operator(len(x), tuple(x.shape[1:]), generator, config.get("v1_share", 0.0))
+        op = random_operator(len(x), tuple(x.shape[1:]), generator, config.get("v1_share", 0.0), config["tasks"])
     else:
         tasks = config["tasks"]
         op = operators.make(tasks[int(torch.randint(len(tasks), (1,), generator=generator))], x.shape[1:])
