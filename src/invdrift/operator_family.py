@@ -39,14 +39,19 @@ def random_box_masks(n: int, shape: tuple[int, int, int], generator: torch.Gener
     return masks
 
 
+def draw_entry(entries: Sequence[str], generator: torch.Generator) -> str:
+    """One entry of `entries`, uniformly (one random integer drawn; a repeated entry is drawn more often)."""
+    return entries[int(torch.randint(len(entries), (1,), generator=generator))]
+
+
 def random_operator(n: int, shape: tuple[int, int, int], generator: torch.Generator,
                     v1_share: float = 0.0, v1_tasks: Sequence[str] = TASKS) -> operators.Operator:
     """An operator of the family for a batch of n images (box masks differ per image); with probability
     `v1_share` one entry of `v1_tasks` (the v1 operators; one repeated is drawn more often); no random
     number is drawn for this when `v1_share` is 0."""
     if v1_share > 0 and float(torch.rand((), generator=generator, dtype=torch.float64)) < v1_share:
-        return operators.make(v1_tasks[int(torch.randint(len(v1_tasks), (1,), generator=generator))], shape)
-    task = TASKS[int(torch.randint(len(TASKS), (1,), generator=generator))]
+        return operators.make(draw_entry(v1_tasks, generator), shape)
+    task = draw_entry(TASKS, generator)
     sigma = math.exp(_uniform(math.log(SIGMA_RANGE[0]), math.log(SIGMA_RANGE[1]), generator))
     spec = f"{task}:sigma={sigma:.6g}"
     if task == "deblur":

@@ -9,7 +9,7 @@ from .. import data, operators
 from ..conditioning import condition
 from ..errors import InvdriftError
 from ..nets.restorer import input_noise
-from ..operator_family import random_operator
+from ..operator_family import draw_entry, random_operator
 from ..priors.drifting import drift_loss
 from ..priors.posterior_losses import energy_score_loss, grouped_drift_loss, marginal_drift_loss, mean_error
 from .base import Recipe, local_batch, sample_batch
@@ -24,8 +24,7 @@ def training_pairs(env: dict, batch: int, generator: torch.Generator) -> tuple[t
     if config.get("operators", "v1") == "family":
         op = random_operator(len(x), tuple(x.shape[1:]), generator, config.get("v1_share", 0.0), config["tasks"])
     else:
-        tasks = config["tasks"]
-        op = operators.make(tasks[int(torch.randint(len(tasks), (1,), generator=generator))], x.shape[1:])
+        op = operators.make(draw_entry(config["tasks"], generator), x.shape[1:])
     y, bound = op.sample_measurement(x, generator)
     return x, condition(y, bound, config.get("conditioning", "task")), bound
 
