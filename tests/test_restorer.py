@@ -180,6 +180,24 @@ def test_grouped_losses_train_in_bf16_and_warm_start(loss, twin, kind, mean_weig
         assert ("mean_error" in json.loads(line)) == (mean_weight > 0)
 
 
+
+def test_marginal_positives_add_clean_images_to_the_marginal_term_only(tmp_path, data_root):
+    """`marginal_positives` N draws N more clean train images as the marginal term's positives: the first
+    step's grouped drift (same draws, same network) is unchanged, its marginal term is not."""
+    logs = {}
+    for extra in (0, 8):
+        settings = dict(TINY, train_limit=64, batch_size=4, steps=1, log_every=1, loss="drift-group",
+                        samples_per_y=2, marginal_weight=0.5, marginal_positives=extra)
+        run = tmp_path / f"run{extra}"
+        train.train("drift-cond", "mnist", settings, run, tmp_path / f"out{extra}", data_root, progress=False)
+        logs[extra] = json.loads((run / "log.jsonl").read_text().splitlines()[0])
+    assert logs[8]["conditional"] == logs[0]["conditional"]
+    assert logs[8]["marginal"] != pytest.approx(logs[0]["marginal"], rel=1e-3)
+    for bad in ({"marginal_positives": 8}, {"marginal_weight": 1.0, "marginal_positives": -1},
+                {"marginal_weight": 1.0, "marginal_positives": 2.5}, {"marginal_weight": 1.0, "marginal_positives": True}):
+        with pytest.raises(InvdriftError, match="marginal_positives"):
+            train.resolve_config("drift-cond", "mnist", {"loss": "drift-group", "samples_per_y": 2} | bad)
+
 def test_restorer_loss_settings_are_checked():
     with pytest.raises(InvdriftError, match="unknown loss"):
         train.resolve_config("drift-cond", "mnist", {"loss": "magic"})

@@ -89,7 +89,8 @@ class DriftCondRecipe(FeatureRecipe):
     image's resolution. `mean_weight` (grouped losses) adds that multiple of the unbiased pixel error of
     each group's mean (`mean_error`: trains the samples' mean, not their spread);
     `marginal_weight` (grouped losses) that multiple of the drift of all the batch's samples towards all its
-    clean images (`marginal_drift_loss`: the restorations' marginal towards the data's)."""
+    clean images (`marginal_drift_loss`: the restorations' marginal towards the data's), and
+    `marginal_positives` more clean train images drawn each step as that term's positives beside them."""
 
     kind = "drift-cond"
     twin = "regression"  # the kind whose weights `init` may start from
@@ -97,7 +98,7 @@ class DriftCondRecipe(FeatureRecipe):
     def defaults(self, dataset: str) -> dict:
         return _restorer_defaults(dataset) | {
             "samples_per_y": 2, "beta": 1.0, "fidelity": 0.0, "loss": "joint", "energy_beta": 1.0,
-            "mean_weight": 0.0, "marginal_weight": 0.0, "noise_downsample": 1,
+            "mean_weight": 0.0, "marginal_weight": 0.0, "marginal_positives": 0, "noise_downsample": 1,
             "features": "classifier" if dataset == "cifar10" else "pixels",
             "temperatures": [0.02, 0.05, 0.2]}
 
@@ -112,6 +113,9 @@ class DriftCondRecipe(FeatureRecipe):
             weight = config.get(term, 0.0)
             if weight < 0 or (weight > 0 and config.get("loss", "joint") == "joint"):
                 raise InvdriftError(f"{term} {weight}: must be ≥ 0, and needs a grouped loss")
+        extra = config.get("marginal_positives", 0)
+        if isinstance(extra, bool) or not isinstance(extra, int) or extra < 0 or (extra > 0 and not config.get("marginal_weight", 0.0) > 0):
+            raise InvdriftError(f"marginal_positives {extra}: must be a whole number ≥ 0, and needs marginal_weight > 0")
         check_restorer_settings(config)
         r = config.get("noise_downsample", 1)
         if not isinstance(r, int) or r < 1 or config["size"] % r:
@@ -146,7 +150,12 @@ class DriftCondRecipe(FeatureRecipe):
                 loss, info = joint_drift_loss(gen_feats, clean_feats, features(cond[:, :config["channels"]]),
                                               k, config["beta"], tuple(config["temperatures"]))
             if config.get("marginal_weight", 0.0) > 0:
-                marginal, _ = marginal_drift_loss(gen_feats, clean_feats, tuple(config["temperatures"]))
+                data_feats = clean_feats
+                if config.get("marginal_positives", 0) > 0:
+                    more, _ = sample_batch(env, config["marginal_positives"], generator)
+                    with torch.no_grad():
+                        data_feats = [torch.cat([f, m.float()], 1) for f, m in zip(clean_feats, features(more))]
+                marginal, _ = marginal_drift_loss(gen_feats, data_feats, tuple(config["temperatures"]))
                 info["marginal"], info["conditional"] = marginal.item(), loss.item()
                 loss = loss + config["marginal_weight"] * marginal
         logs = {k_: round(v, 5) for k_, v in info.items() if k_.startswith("f0_") or k_ in ("marginal", "conditional")}
