@@ -11,6 +11,7 @@ from ..errors import InvdriftError
 from ..nets.restorer import input_noise
 from ..operator_family import draw_entry, random_operator
 from ..priors.drifting import drift_loss
+from ..priors.inward_clamp import inward_clamp
 from ..priors.posterior_losses import energy_score_loss, grouped_drift_loss, marginal_drift_loss, mean_error
 from .base import Recipe, local_batch, sample_batch
 from .drift import FeatureRecipe
@@ -90,7 +91,9 @@ class DriftCondRecipe(FeatureRecipe):
     each group's mean (`mean_error`: trains the samples' mean, not their spread);
     `marginal_weight` (grouped losses) that multiple of the drift of all the batch's samples towards all its
     clean images (`marginal_drift_loss`: the restorations' marginal towards the data's), and
-    `marginal_positives` more clean train images drawn each step as that term's positives beside them."""
+    `marginal_positives` more clean train images drawn each step as that term's positives beside them.
+    `clip_samples` computes the drift (or energy) features of the samples clipped to [0, 1], as they are
+    evaluated (`inward_clamp`); the mean's error stays on the unclipped samples."""
 
     kind = "drift-cond"
     twin = "regression"  # the kind whose weights `init` may start from
@@ -99,6 +102,7 @@ class DriftCondRecipe(FeatureRecipe):
         return _restorer_defaults(dataset) | {
             "samples_per_y": 2, "beta": 1.0, "fidelity": 0.0, "loss": "joint", "energy_beta": 1.0,
             "mean_weight": 0.0, "marginal_weight": 0.0, "marginal_positives": 0, "noise_downsample": 1,
+            "clip_samples": False,
             "features": "classifier" if dataset == "cifar10" else "pixels",
             "temperatures": [0.02, 0.05, 0.2]}
 
@@ -117,6 +121,8 @@ class DriftCondRecipe(FeatureRecipe):
         if isinstance(extra, bool) or not isinstance(extra, int) or extra < 0 or (extra > 0 and not config.get("marginal_weight", 0.0) > 0):
             raise InvdriftError(f"marginal_positives {extra}: must be a whole number ≥ 0, and needs marginal_weight > 0")
         check_restorer_settings(config)
+        if not isinstance(config.get("clip_samples", False), bool):
+            raise InvdriftError(f"clip_samples {config['clip_samples']!r}: use true or false")
         r = config.get("noise_downsample", 1)
         if not isinstance(r, int) or r < 1 or config["size"] % r:
             raise InvdriftError(f"noise_downsample {r}: must be a whole number ≥ 1 dividing the image size {config['size']}")
@@ -139,7 +145,8 @@ class DriftCondRecipe(FeatureRecipe):
         first = x_gen[::k] if grouped else x_gen[: len(x)]
         features = env["features"]
         with torch.autocast("cpu", enabled=False):
-            gen_feats = [f.float() for f in features(x_gen.float())]
+            judged = inward_clamp(x_gen.float()) if config.get("clip_samples", False) else x_gen.float()
+            gen_feats = [f.float() for f in features(judged)]
             with torch.no_grad():
                 clean_feats = [f.float() for f in features(x)]
             if kind == "drift-group":
