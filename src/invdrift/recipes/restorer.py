@@ -118,7 +118,8 @@ class DriftCondRecipe(FeatureRecipe):
             if weight < 0 or (weight > 0 and config.get("loss", "joint") == "joint"):
                 raise InvdriftError(f"{term} {weight}: must be ≥ 0, and needs a grouped loss")
         extra = config.get("marginal_positives", 0)
-        if isinstance(extra, bool) or not isinstance(extra, int) or extra < 0 or (extra > 0 and not config.get("marginal_weight", 0.0) > 0):
+        whole = isinstance(extra, int) and not isinstance(extra, bool) and extra >= 0
+        if not whole or (extra > 0 and not config.get("marginal_weight", 0.0) > 0):
             raise InvdriftError(f"marginal_positives {extra}: must be a whole number ≥ 0, and needs marginal_weight > 0")
         check_restorer_settings(config)
         if not isinstance(config.get("clip_samples", False), bool):
