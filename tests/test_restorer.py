@@ -67,6 +67,28 @@ def test_noise_scale_one_is_the_trained_sampler_and_larger_spreads_more():
             registry.resolve(bad)
 
 
+def test_own_observed_keeps_the_network_draws_on_observed_pixels():
+    """`drift-cond:own_observed=1`: inpainting's observed pixels are the network's own draws; by default
+    they are y + σε there (and the network's draws elsewhere, the same in both)."""
+    from invdrift.solvers.generative import posterior_draws
+
+    torch.manual_seed(0)
+    op = operators.make("inpaint_box", (1, 28, 28))
+    y = op.measure(torch.rand(2, 1, 28, 28), [0, 1])
+    model = Restorer(1, 8, True).eval()
+    with torch.no_grad():
+        own = posterior_draws(model, y, op, 3, seed=0, own_observed=True)
+        default = posterior_draws(model, y, op, 3, seed=0)
+        raw = model.restore(y, op, 3, torch.Generator().manual_seed(0))
+    mask = op.observed(y).bool().expand_as(own)
+    assert torch.equal(own, raw)
+    assert torch.equal(own[~mask], default[~mask]) and not torch.allclose(own[mask], default[mask])
+    assert (default[mask] - y.expand_as(default)[mask]).std() < 3 * op.sigma
+    assert registry.split_method("drift-cond-family:own_observed=1") == ("drift-cond-family", {"own_observed": 1})
+    with pytest.raises(InvdriftError, match="must be 0 or 1"):
+        registry.resolve("drift-cond:own_observed=2")
+
+
 def test_training_pairs_are_deterministic_per_step():
     env = {"images": (torch.rand(40, 1, 28, 28) * 255).byte(), "labels": torch.zeros(40, dtype=torch.long),
            "config": {"tasks": list(operators.TASKS)}}

@@ -19,14 +19,17 @@ STOCHASTIC_RESTORERS = ("drift-cond", "drift-cond-latent", "drift-cond-family") 
 
 
 def posterior_draws(model: torch.nn.Module, y: torch.Tensor, operator: Operator, samples: int,
-                    seed: int, noise_scale: float = 1.0) -> torch.Tensor:
+                    seed: int, noise_scale: float = 1.0, own_observed: bool = False) -> torch.Tensor:
     """`samples` restorations [K, N, C, H, W] of y, the network's input noise scaled by `noise_scale`
     (1: as trained). For inpainting the observed pixels come from y: a sampling model draws each from
     its likelihood, y + σε (the posterior of a pixel seen through noise σ under a flat prior), so that
     samples are spread where the truth is uncertain by the noise; a deterministic model (the posterior
-    mean) keeps y itself."""
+    mean) keeps y itself. `own_observed` keeps the network's own values there instead (the posterior
+    under the prior it learned)."""
     generator = torch.Generator().manual_seed(seed)
     x_hat = model.restore(y, operator, samples, generator, noise_scale)
+    if own_observed:
+        return x_hat
     noise = None
     if model.stochastic and isinstance(operator, Inpaint) and operator.sigma > 0:
         noise = operator.sigma * torch.randn(x_hat.shape, generator=generator)  # after the network's draws
@@ -35,13 +38,14 @@ def posterior_draws(model: torch.nn.Module, y: torch.Tensor, operator: Operator,
 
 def build_restorer(kind: str, samples: int = 1):
     """Builder for a trained conditional restorer; with samples > 1 the estimate is their mean. A
-    sampling restorer takes the method parameter `noise_scale` (its input noise × s; default 1)."""
-    def build(ctx: Context, op: Operator, noise_scale: float = 1.0) -> Solver:
+    sampling restorer takes the method parameters `noise_scale` (its input noise × s; default 1) and
+    `own_observed` (1: inpainting's observed pixels as the network drew them; default 0, y + σε)."""
+    def build(ctx: Context, op: Operator, noise_scale: float = 1.0, own_observed: int = 0) -> Solver:
         model, _, label = load_trained(kind, ctx.dataset, ctx.checkpoints)
 
         def draws(y: torch.Tensor, operator: Operator, k: int, start: int = 0) -> torch.Tensor:
             with bf16_autocast(ctx.bf16):  # one network evaluation draws all K: no saving in skipping some
-                return posterior_draws(model, y, operator, k, ctx.seed, noise_scale)[start:].float()
+                return posterior_draws(model, y, operator, k, ctx.seed, noise_scale, bool(own_observed))[start:].float()
 
         def solve(y: torch.Tensor, operator: Operator) -> torch.Tensor:
             return draws(y, operator, samples).mean(0)

@@ -37,7 +37,16 @@ def register(method: Method) -> None:
     METHODS[method.name] = method
 
 
-SAMPLER_PARAMS = {"noise_scale": float}  # the trained one-step samplers: input noise × s (1: as trained)
+def flag(text: str) -> int:
+    """A 0/1 method parameter ('0', '1', 'false', 'true')."""
+    value = {"0": 0, "1": 1, "false": 0, "true": 1}.get(text.strip().lower())
+    if value is None:
+        raise ValueError(text)
+    return value
+
+
+# the trained one-step samplers: input noise × s (1: as trained); 1: inpainting's observed pixels as drawn
+SAMPLER_PARAMS = {"noise_scale": float, "own_observed": flag}
 
 register(Method("pinv", classical.build_pinv))
 register(Method("bicubic", classical.build_bicubic, ("sr2", "sr4")))
@@ -58,14 +67,6 @@ register(Method("drift-cond-family-mean8", generative.build_restorer("drift-cond
                 weights=("drift-cond-family-{dataset}.safetensors",), params=SAMPLER_PARAMS))
 register(Method("tweedie", generative.build_tweedie, ("denoise",), group="diffusion",
                 weights=("ddpm-{dataset}.safetensors",), demo=False))
-
-
-def flag(text: str) -> int:
-    """A 0/1 method parameter ('0', '1', 'false', 'true')."""
-    value = {"0": 0, "1": 1, "false": 0, "true": 1}.get(text.strip().lower())
-    if value is None:
-        raise ValueError(text)
-    return value
 
 
 DIFFUSION_PARAMS = {"sdedit": {"t_start": int, "steps": int}, "scoreald": {"weight": float, "steps": int},
