@@ -1,6 +1,7 @@
 """Where a sampling restorer's inpainting samples are miscalibrated: range coverage (K = 8) on observed and
-hidden pixels, with the observed pixels taken three ways — copied from y, left as the network draws them,
-or drawn from their likelihood y + σε (what `posterior_draws` does).
+hidden pixels, with the observed pixels taken four ways — copied from y, or each fill of `posterior_draws`:
+the network's own draws, draws from their likelihood y + σε, or (the default) the network's own draws where
+they sit at or beyond a bound of [0, 1] and y + σε elsewhere.
 
 Usage: .venv/bin/python scripts/observed_coverage.py DATA DATASET [KIND] [OPERATORS] [OFFSET] [N]
 (KIND: drift-cond, drift-cond-latent or drift-cond-family; OPERATORS separated by ';', default
@@ -21,6 +22,8 @@ from invdrift.models import load_trained
 from invdrift.solvers.generative import posterior_draws
 
 K = 8
+FILLS = {"own": "network's own (own)", "noisy": "y + σε (noisy)",
+         "saturated": "own at 0 or 1 where y allows it, else y + σε (saturated, default)"}
 BOX_AND_RANDOM = "inpaint_box;inpaint_random"
 STANDARD = [("mnist", "drift-cond", BOX_AND_RANDOM), ("cifar10", "drift-cond", BOX_AND_RANDOM),
             ("mnist", "drift-cond-family",
@@ -39,10 +42,10 @@ def table(data_root: str, dataset: str, kind: str = "drift-cond", operators: str
         batch = bench.measure_slice(x, int(offset), spec, 0, len(x))[0]
         with torch.no_grad():
             raw = model.restore(batch.y, batch.op, K, torch.Generator().manual_seed(0))
-            drawn = posterior_draws(model, batch.y, batch.op, K, seed=0)  # the same network draws, then y + σε
+            variants = {"copied from y": keep_observed(raw, batch.y, batch.op)}  # the same network draws in all
+            for fill, name in FILLS.items():
+                variants[name] = posterior_draws(model, batch.y, batch.op, K, seed=0, observed=fill)
         observed = pixel_mask(batch.op, len(x)).expand_as(batch.x).bool()
-        variants = {"copied from y": keep_observed(raw, batch.y, batch.op), "network's own": raw,
-                    "y + σε": drawn}
         for name, draws in variants.items():
             inside = metrics.inside_range(draws, batch.x, torch.Generator().manual_seed(0)).double()
             lines.append(f"| {spec} | {name} | {inside.mean():.3f} | {inside[observed].mean():.3f} | "

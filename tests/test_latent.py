@@ -36,7 +36,8 @@ def test_latent_generator_trains_on_a_frozen_autoencoder_and_restores(tmp_path, 
                        progress=False)
     assert read_config(path)["autoencoder"] == ae_label
     observed = op.mask.expand_as(y) == 1
-    for name, spread in (("drift-cond-latent", op.sigma), ("drift-cond-latent-mean8", op.sigma / 8 ** 0.5)):
+    for name, spread in (("drift-cond-latent:observed=noisy", op.sigma),
+                         ("drift-cond-latent-mean8:observed=noisy", op.sigma / 8 ** 0.5)):
         solver = registry.build(name, Context("mnist", data_root, tmp_path), op)
         out = solver(y, op)
         assert out.shape == (2, 1, 28, 28) and torch.isfinite(out).all()

@@ -67,26 +67,37 @@ def test_noise_scale_one_is_the_trained_sampler_and_larger_spreads_more():
             registry.resolve(bad)
 
 
-def test_own_observed_keeps_the_network_draws_on_observed_pixels():
-    """`drift-cond:own_observed=1`: inpainting's observed pixels are the network's own draws; by default
-    they are y + σε there (and the network's draws elsewhere, the same in both)."""
-    from invdrift.solvers.generative import posterior_draws
+def test_observed_fill_of_inpainting_samples():
+    """`drift-cond:observed=…`: inpainting's observed pixels are y + σε ("noisy"), the network's own
+    draws ("own"), or by default its own draws only where they sit at or beyond a bound of [0, 1] and y
+    lies within 3σ of that bound ("saturated"); the hidden pixels are the network's draws in all three."""
+    from invdrift.solvers.generative import at_a_bound_y_allows, posterior_draws
 
     torch.manual_seed(0)
     op = operators.make("inpaint_box", (1, 28, 28))
-    y = op.measure(torch.rand(2, 1, 28, 28), [0, 1])
+    x = torch.rand(2, 1, 28, 28) * (torch.rand(2, 1, 28, 28) < 0.5)  # half the pixels exactly 0, as MNIST's
+    y = op.measure(x, [0, 1])
     model = Restorer(1, 8, True).eval()
     with torch.no_grad():
-        own = posterior_draws(model, y, op, 3, seed=0, own_observed=True)
-        default = posterior_draws(model, y, op, 3, seed=0)
+        own = posterior_draws(model, y, op, 3, seed=0, observed="own")
+        noisy = posterior_draws(model, y, op, 3, seed=0, observed="noisy")
+        saturated = posterior_draws(model, y, op, 3, seed=0)
         raw = model.restore(y, op, 3, torch.Generator().manual_seed(0))
     mask = op.observed(y).bool().expand_as(own)
+    bound = (raw <= 0) | (raw >= 1)
+    kept = at_a_bound_y_allows(raw, y, op.sigma)
     assert torch.equal(own, raw)
-    assert torch.equal(own[~mask], default[~mask]) and not torch.allclose(own[mask], default[mask])
-    assert (default[mask] - y.expand_as(default)[mask]).std() < 3 * op.sigma
-    assert registry.split_method("drift-cond-family:own_observed=1") == ("drift-cond-family", {"own_observed": 1})
-    with pytest.raises(InvdriftError, match="must be 0 or 1"):
-        registry.resolve("drift-cond:own_observed=2")
+    assert torch.equal(own[~mask], noisy[~mask]) and not torch.allclose(own[mask], noisy[mask])
+    assert (noisy[mask] - y.expand_as(noisy)[mask]).std() < 3 * op.sigma
+    assert 0 < (mask & kept).sum() and 0 < (mask & bound & ~kept).sum()  # both cases occur on observed pixels
+    assert torch.equal(saturated[mask & kept], raw[mask & kept])
+    assert torch.equal(saturated[mask & ~kept], noisy[mask & ~kept])
+    assert torch.equal(saturated[~mask], raw[~mask])
+    far = (y.expand_as(raw) - raw.clamp(0, 1)).abs() > 3 * op.sigma
+    assert not (kept & far).any() and torch.equal(kept, bound & ~far)
+    assert registry.split_method("drift-cond-family:observed=own") == ("drift-cond-family", {"observed": "own"})
+    with pytest.raises(InvdriftError, match="must be one of noisy, own, saturated"):
+        registry.resolve("drift-cond:observed=1")
 
 
 def test_training_pairs_are_deterministic_per_step():
@@ -145,7 +156,8 @@ def test_keep_observed_takes_measured_pixels_only_for_inpainting():
 
 
 def test_posterior_draws_spread_observed_pixels_by_the_noise_level():
-    """A sampling restorer draws observed pixels from y + σε (each draw its own ε); the regression keeps y."""
+    """With `observed="noisy"` a sampling restorer draws observed pixels from y + σε (each draw its own ε);
+    the regression keeps y."""
     from invdrift.solvers.generative import posterior_draws
 
     x = torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(0))
@@ -155,9 +167,9 @@ def test_posterior_draws_spread_observed_pixels_by_the_noise_level():
     torch.manual_seed(0)
     sampler, regression = Restorer(width=8).eval(), Restorer(width=8, stochastic=False).eval()
     with torch.no_grad():
-        draws = posterior_draws(sampler, y, op, 64, seed=0)
+        draws = posterior_draws(sampler, y, op, 64, seed=0, observed="noisy")
         hidden_only = posterior_draws(sampler, y, operators.make("inpaint_random:sigma=0", (1, 28, 28))
-                                      .for_images(range(4)), 64, seed=0)
+                                      .for_images(range(4)), 64, seed=0, observed="noisy")
         kept = posterior_draws(regression, y, op, 2, seed=0)
     residual = (draws - y)[:, observed]
     assert abs(residual.mean().item()) < 0.005 and abs(residual.std().item() - 0.05) < 0.005

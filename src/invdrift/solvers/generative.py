@@ -18,34 +18,50 @@ from .latent_opt import LatentOptimiser
 STOCHASTIC_RESTORERS = ("drift-cond", "drift-cond-latent", "drift-cond-family")  # methods that draw posterior samples
 
 
+OBSERVED_FILLS = ("noisy", "own", "saturated")  # how a sampling restorer fills inpainting's observed pixels
+
+
 def posterior_draws(model: torch.nn.Module, y: torch.Tensor, operator: Operator, samples: int,
-                    seed: int, noise_scale: float = 1.0, own_observed: bool = False) -> torch.Tensor:
+                    seed: int, noise_scale: float = 1.0, observed: str = "saturated") -> torch.Tensor:
     """`samples` restorations [K, N, C, H, W] of y, the network's input noise scaled by `noise_scale`
-    (1: as trained). For inpainting the observed pixels come from y: a sampling model draws each from
-    its likelihood, y + σε (the posterior of a pixel seen through noise σ under a flat prior), so that
-    samples are spread where the truth is uncertain by the noise; a deterministic model (the posterior
-    mean) keeps y itself. `own_observed` keeps the network's own values there instead (the posterior
-    under the prior it learned)."""
+    (1: as trained). For inpainting a deterministic model (the posterior mean) keeps y itself on the
+    observed pixels; a sampling model fills them as `observed` says:
+    - "noisy": a draw from the likelihood, y + σε (the posterior of a pixel seen through noise σ under a
+      flat prior);
+    - "own": the network's own values (the posterior under the prior it learned);
+    - "saturated" (default): the network's own value where it lies at or beyond a bound of [0, 1] (the
+      images' point masses: MNIST's background is exactly 0) and y is within 3σ of that bound, y + σε
+      elsewhere, where a flat prior is a fair stand-in for the image's values."""
+    if observed not in OBSERVED_FILLS:
+        raise ValueError(f"observed fill {observed!r}: use one of {', '.join(OBSERVED_FILLS)}")
     generator = torch.Generator().manual_seed(seed)
     x_hat = model.restore(y, operator, samples, generator, noise_scale)
-    if own_observed:
-        return x_hat
-    noise = None
-    if model.stochastic and isinstance(operator, Inpaint) and operator.sigma > 0:
-        noise = operator.sigma * torch.randn(x_hat.shape, generator=generator)  # after the network's draws
-    return keep_observed(x_hat, y, operator, noise)
+    if observed == "own" or not (model.stochastic and isinstance(operator, Inpaint)):
+        return x_hat if observed == "own" else keep_observed(x_hat, y, operator)
+    noise = operator.sigma * torch.randn(x_hat.shape, generator=generator) if operator.sigma > 0 else None
+    filled = keep_observed(x_hat, y, operator, noise)  # the noise is drawn after the network's draws
+    if observed == "saturated":
+        return torch.where(at_a_bound_y_allows(x_hat, y, operator.sigma), x_hat, filled)
+    return filled
+
+
+def at_a_bound_y_allows(x_hat: torch.Tensor, y: torch.Tensor, sigma: float, tolerance: float = 3.0) -> torch.Tensor:
+    """Where a draw sits at or beyond a bound of [0, 1] and the measurement y lies within `tolerance`·σ of
+    that bound (so the likelihood does not rule out the image's point mass there)."""
+    bound = x_hat.clamp(0, 1)
+    return ((x_hat <= 0) | (x_hat >= 1)) & ((y - bound).abs() <= tolerance * sigma)
 
 
 def build_restorer(kind: str, samples: int = 1):
     """Builder for a trained conditional restorer; with samples > 1 the estimate is their mean. A
     sampling restorer takes the method parameters `noise_scale` (its input noise × s; default 1) and
-    `own_observed` (1: inpainting's observed pixels as the network drew them; default 0, y + σε)."""
-    def build(ctx: Context, op: Operator, noise_scale: float = 1.0, own_observed: int = 0) -> Solver:
+    `observed` (the fill of inpainting's observed pixels, `posterior_draws`; default saturated)."""
+    def build(ctx: Context, op: Operator, noise_scale: float = 1.0, observed: str = "saturated") -> Solver:
         model, _, label = load_trained(kind, ctx.dataset, ctx.checkpoints)
 
         def draws(y: torch.Tensor, operator: Operator, k: int, start: int = 0) -> torch.Tensor:
             with bf16_autocast(ctx.bf16):  # one network evaluation draws all K: no saving in skipping some
-                return posterior_draws(model, y, operator, k, ctx.seed, noise_scale, bool(own_observed))[start:].float()
+                return posterior_draws(model, y, operator, k, ctx.seed, noise_scale, observed)[start:].float()
 
         def solve(y: torch.Tensor, operator: Operator) -> torch.Tensor:
             return draws(y, operator, samples).mean(0)

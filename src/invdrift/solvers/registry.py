@@ -45,8 +45,15 @@ def flag(text: str) -> int:
     return value
 
 
-# the trained one-step samplers: input noise × s (1: as trained); 1: inpainting's observed pixels as drawn
-SAMPLER_PARAMS = {"noise_scale": float, "own_observed": flag}
+def observed_fill(text: str) -> str:
+    """The fill of inpainting's observed pixels in a sampler's draws (`generative.OBSERVED_FILLS`)."""
+    if text not in generative.OBSERVED_FILLS:
+        raise ValueError(text)
+    return text
+
+
+# the trained one-step samplers: input noise × s (1: as trained); the fill of inpainting's observed pixels (default saturated)
+SAMPLER_PARAMS = {"noise_scale": float, "observed": observed_fill}
 
 register(Method("pinv", classical.build_pinv))
 register(Method("bicubic", classical.build_bicubic, ("sr2", "sr4")))
@@ -110,9 +117,10 @@ def split_method(spec: str) -> tuple[str, dict]:
         try:
             params[key] = allowed[key](value)
         except ValueError:
-            kind = "0 or 1" if allowed[key] is flag else f"a {allowed[key].__name__}"
+            kind = {flag: "0 or 1", observed_fill: "one of " + ", ".join(generative.OBSERVED_FILLS)}.get(
+                allowed[key], f"a {allowed[key].__name__}")
             raise InvdriftError(f"{spec!r}: {key} must be {kind}, got {value!r}") from None
-        if params[key] < 0 or (key == "steps" and not 1 <= params[key] <= 1000):
+        if (not isinstance(params[key], str) and params[key] < 0) or (key == "steps" and not 1 <= params[key] <= 1000):
             raise InvdriftError(f"{spec!r}: {key}={value} is out of range")
     return name, params
 
