@@ -36,8 +36,10 @@ def posterior_draws(model: torch.nn.Module, y: torch.Tensor, operator: Operator,
         raise ValueError(f"observed fill {observed!r}: use one of {', '.join(OBSERVED_FILLS)}")
     generator = torch.Generator().manual_seed(seed)
     x_hat = model.restore(y, operator, samples, generator, noise_scale)
-    if observed == "own" or not (model.stochastic and isinstance(operator, Inpaint)):
-        return x_hat if observed == "own" else keep_observed(x_hat, y, operator)
+    if observed == "own":
+        return x_hat
+    if not (model.stochastic and isinstance(operator, Inpaint)):
+        return keep_observed(x_hat, y, operator)
     noise = operator.sigma * torch.randn(x_hat.shape, generator=generator) if operator.sigma > 0 else None
     filled = keep_observed(x_hat, y, operator, noise)  # the noise is drawn after the network's draws
     if observed == "saturated":

@@ -52,7 +52,8 @@ def observed_fill(text: str) -> str:
     return text
 
 
-# the trained one-step samplers: input noise × s (1: as trained); the fill of inpainting's observed pixels (default saturated)
+# the trained one-step samplers: input noise × s (1: as trained); the fill of inpainting's observed pixels
+# (default saturated)
 SAMPLER_PARAMS = {"noise_scale": float, "observed": observed_fill}
 
 register(Method("pinv", classical.build_pinv))
@@ -120,7 +121,8 @@ def split_method(spec: str) -> tuple[str, dict]:
             kind = {flag: "0 or 1", observed_fill: "one of " + ", ".join(generative.OBSERVED_FILLS)}.get(
                 allowed[key], f"a {allowed[key].__name__}")
             raise InvdriftError(f"{spec!r}: {key} must be {kind}, got {value!r}") from None
-        if (not isinstance(params[key], str) and params[key] < 0) or (key == "steps" and not 1 <= params[key] <= 1000):
+        negative = not isinstance(params[key], str) and params[key] < 0  # a named choice has no range
+        if negative or (key == "steps" and not 1 <= params[key] <= 1000):
             raise InvdriftError(f"{spec!r}: {key}={value} is out of range")
     return name, params
 
