@@ -24,7 +24,7 @@ INSIDE = ("deblur:std=2.2,sigma=0.07", "deblur:std=0.8,sigma=0.02", "denoise:sig
 PLUG_AND_PLAY = ("wiener", "tikhonov", "bicubic", "ddrm", "diffpir")
 TWINS = (("regression-family", "regression"), ("drift-cond-family", "drift-cond"),
          ("drift-cond-family-mean8", "drift-cond-mean8"))
-SAME_N = 50
+SAME_N = 300  # PROTOCOL.md v2: fd of fewer than 200 images is biased upwards (results/fd-sample-size.md)
 K = 8  # posterior samples per image for the v1 coverage column
 
 
@@ -53,9 +53,13 @@ def main(data_root: str, dataset: str = "mnist", out: str = "results/family",
     learned = [m for pair in TWINS for m in pair]
     inside = rows_of(out / "inside", lambda: bench.bench(
         [dataset], list(INSIDE), learned + ["pinv", *PLUG_AND_PLAY], n=1000, out=out / "inside", **common))
-    same = rows_of(out / "same", lambda: bench.bench(
-        [dataset], list(INSIDE), ["drift-cond-family", "regression-family", "dps"], n=SAME_N, out=out / "same",
-        **common))
+
+    def same_benches() -> None:  # the restorers in float32 as their other rows, DPS in bf16, one operator per bench
+        bench.bench([dataset], list(INSIDE), ["drift-cond-family", "regression-family"], n=SAME_N, out=out / "same",
+                    **(common | {"bf16": False}))
+        for spec in INSIDE:
+            bench.bench([dataset], [spec], ["dps"], n=SAME_N, out=out / "same", **common)
+    same = rows_of(out / "same", same_benches)
     scaled = [f"drift-cond-family:noise_scale={s}" for s in TEMPERATURES]
     cold = rows_of(out / "temperature", lambda: bench.bench(
         [dataset], list(INSIDE), scaled, n=SAME_N, out=out / "temperature", **(common | {"bf16": False})))
@@ -87,22 +91,23 @@ def main(data_root: str, dataset: str = "mnist", out: str = "results/family",
                      f"{best['method']} {best['psnr']:.2f} | {'met' if mean8['psnr'] >= best['psnr'] else 'not met'} |")
     if not same:
         lines += ["", "(The same-image comparison with DPS has not been run: `… family_table.py DATA DATASET OUT same`.)"]
-    lines += ["", f"## One sample against DPS on the same {SAME_N} test images (PROTOCOL.md v2 dominance)", "",
+    same_n = ", ".join(sorted({str(r["n"]) for r in same.values()})) or str(SAME_N)
+    lines += ["", f"## One sample against DPS on the same {same_n} test images (PROTOCOL.md v2 dominance)", "",
               "| operator | drift-cond-family PSNR / fd | dps PSNR / fd | dominated by DPS |", "|---|---|---|---|"]
     for name in dict.fromkeys(r["task"] for r in same.values()):
         one, dps = same.get((name, "drift-cond-family")), same.get((name, "dps"))
-        if one and dps:
+        if one and dps and one["n"] == dps["n"]:  # compared only on the same images
             dominated = dominates(dps, one)
             lines.append(f"| {name} | {one['psnr']:.2f} / {one['fd']:.3g} | {dps['psnr']:.2f} / {dps['fd']:.3g} | "
                          f"{'yes (not met)' if dominated else 'no (met)'} |")
     if cold:
-        lines += ["", f"## The same at a lower noise scale (the same {SAME_N} images; s = 1 is the table above)", "",
+        lines += ["", f"## The same at a lower noise scale (the same {same_n} images; s = 1 is the table above)", "",
                   "| operator | " + " | ".join(f"s = {s}: PSNR / fd, dominated" for s in sorted(TEMPERATURES, reverse=True))
                   + " |", "|---|" + "---|" * len(TEMPERATURES)]
         for name in dict.fromkeys(r["task"] for r in same.values()):
             dps = same.get((name, "dps"))
             rows = [cold.get((name, m)) for m in sorted(scaled, reverse=True)]
-            if dps and all(rows):
+            if dps and all(r and r["n"] == dps["n"] for r in rows):
                 cells = [f"{r['psnr']:.2f} / {r['fd']:.3g}, "
                          f"{'yes' if dominates(dps, r) else 'no'}" for r in rows]
                 lines.append(f"| {name} | " + " | ".join(cells) + " |")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rebuild results/ and report/ from the shipped weights (no training): the bench commands behind the
 # committed tables, then the report. Slow methods run on fewer test images (their n is in every row).
-# Usage: bash scripts/results.sh DATA_ROOT        (roughly 10–11 hours on 2 CPU cores, mostly drift-opt, DPS and ScoreALD;
+# Usage: bash scripts/results.sh DATA_ROOT        (roughly 13–14 hours on 2 CPU cores, mostly drift-opt, DPS and ScoreALD;
 # DPS with K = 8 posterior samples for the posterior tables is about 2 h for MNIST and 3.5 h for CIFAR-10 of it)
 # The DDPM solvers' settings come from checkpoints/diffusion-D.json (`invdrift tune --dataset D --bf16`).
 set -euo pipefail
@@ -19,7 +19,8 @@ $B --dataset mnist --task all --methods ddrm:steps=10,ddrm:steps=50,ddrm:steps=1
 $B --dataset mnist --task all --methods dps:steps=10,dps:steps=20,dps:steps=50,dps:steps=100 --n 100 --bf16
 $B --dataset mnist --task denoise,deblur,inpaint_box,inpaint_random --methods scoreald --n 100
 $B --dataset mnist --task sr2,sr4 --methods scoreald --n 100 --bf16
-$B --dataset mnist --task all --methods dps --n 100 --bf16
+$B --dataset mnist --task denoise,sr4,inpaint_box --methods dps --n 100 --bf16
+$B --dataset mnist --task deblur,sr2,inpaint_random --methods dps --n 1000 --bf16  # the tasks compared with drift-cond on 1000 images
 $B --dataset mnist --task all --methods drift-opt --n 200
 $B --dataset mnist --task all --methods sdedit:t=250,sdedit:t=500,sdedit:t=750 --n 100 --bf16
 $B --dataset cifar10 --task denoise --methods tweedie --n 1000
