@@ -26,7 +26,8 @@ $B --dataset mnist --task all --methods sdedit:t=250,sdedit:t=500,sdedit:t=750 -
 $B --dataset cifar10 --task denoise --methods tweedie --n 1000
 $B --dataset cifar10 --task all --methods sdedit --n 200 --bf16
 $B --dataset cifar10 --task all --methods scoreald --n 32 --bf16
-$B --dataset cifar10 --task all --methods dps --n 100 --bf16
+$B --dataset cifar10 --task denoise,deblur,sr2,sr4,inpaint_box --methods dps --n 100 --bf16
+$B --dataset cifar10 --task inpaint_random --methods dps --n 300 --bf16  # compared with drift-cond on 300 images
 $B --dataset cifar10 --task all --methods ddrm:steps=10,ddrm:steps=50,ddrm:steps=100,diffpir:steps=10,diffpir:steps=50,diffpir:steps=100 --n 100 --bf16
 $B --dataset cifar10 --task all --methods dps:steps=10,dps:steps=20,dps:steps=50,dps:steps=100 --n 50 --bf16
 $B --dataset cifar10 --task all --methods sdedit:t=250,sdedit:t=500,sdedit:t=750 --n 50 --bf16
