@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from invdrift import bench, data, operators
-from posterior_table import TEMPERATURES, dominates
+from posterior_table import TEMPERATURES, dominates, same_images
 
 INSIDE = ("deblur:std=2.2,sigma=0.07", "deblur:std=0.8,sigma=0.02", "denoise:sigma=0.1", "sr2:sigma=0.1",
           "sr4:sigma=0.05", "inpaint_random:missing=0.85,sigma=0.03", "inpaint_box:size=10,sigma=0.05")
@@ -96,7 +96,7 @@ def main(data_root: str, dataset: str = "mnist", out: str = "results/family",
               "| operator | drift-cond-family PSNR / fd | dps PSNR / fd | dominated by DPS |", "|---|---|---|---|"]
     for name in dict.fromkeys(r["task"] for r in same.values()):
         one, dps = same.get((name, "drift-cond-family")), same.get((name, "dps"))
-        if one and dps and one["n"] == dps["n"]:  # compared only on the same images
+        if one and dps and same_images(one, dps):
             dominated = dominates(dps, one)
             lines.append(f"| {name} | {one['psnr']:.2f} / {one['fd']:.3g} | {dps['psnr']:.2f} / {dps['fd']:.3g} | "
                          f"{'yes (not met)' if dominated else 'no (met)'} |")
@@ -107,7 +107,7 @@ def main(data_root: str, dataset: str = "mnist", out: str = "results/family",
         for name in dict.fromkeys(r["task"] for r in same.values()):
             dps = same.get((name, "dps"))
             rows = [cold.get((name, m)) for m in sorted(scaled, reverse=True)]
-            if dps and all(r and r["n"] == dps["n"] for r in rows):
+            if dps and all(r and same_images(r, dps) for r in rows):
                 cells = [f"{r['psnr']:.2f} / {r['fd']:.3g}, "
                          f"{'yes' if dominates(dps, r) else 'no'}" for r in rows]
                 lines.append(f"| {name} | " + " | ".join(cells) + " |")

@@ -32,6 +32,11 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "not met"
 
 
+def same_images(a: dict, b: dict) -> bool:
+    """PROTOCOL.md v2 compares two rows only on the same test images (here: the same n from image 0)."""
+    return a["n"] == b["n"]
+
+
 def dominates(a: dict, b: dict) -> bool:
     """PROTOCOL.md v2: row a dominates row b (same images) when its PSNR is higher and its fd lower."""
     return a["psnr"] > b["psnr"] and a["fd"] < b["fd"]
@@ -83,7 +88,7 @@ def temperature_section(rows: dict, same: dict, dps_k: dict, same_k: dict, cold:
                       k_by.get((task, m))) for m in scaled]
         for name, one, k_row in samplers:
             dominated = dominates(dps, one)
-            verdict_cell = ("other images" if one["n"] != dps["n"] else "yes" if dominated else "no")
+            verdict_cell = ("other images" if not same_images(one, dps) else "yes" if dominated else "no")
             lines.append(f"| {task} | {name} | {one['psnr']:.2f} / {one['fd']:.3g} ({one['n']}) | "
                          f"{verdict_cell} | {posterior_cells(k_row)} |")
     return lines
@@ -141,7 +146,7 @@ def main(data_root: str, dataset: str, results: str = "results", out: str = "res
         mean8_ok = mean8["psnr"] >= reg["psnr"] - 0.6 and (dps is None or mean8["psnr"] >= dps["psnr"])
         single_ok = one["psnr"] >= reg["psnr"] - 3.5 and one["fd"] < reg["fd"]
         same_row = same.get(task)
-        if dps and same_row and same_row["n"] == dps["n"]:
+        if dps and same_row and same_images(same_row, dps):
             dominated = dominates(dps, same_row)
             dominance = (f"{verdict(not dominated)} ({same_row['psnr']:.2f} / {same_row['fd']:.3g} vs "
                      f"{dps['psnr']:.2f} / {dps['fd']:.3g}, n {dps['n']})")
