@@ -24,6 +24,7 @@ INSIDE = ("deblur:std=2.2,sigma=0.07", "deblur:std=0.8,sigma=0.02", "denoise:sig
 PLUG_AND_PLAY = ("wiener", "tikhonov", "bicubic", "ddrm", "diffpir")
 TWINS = (("regression-family", "regression"), ("drift-cond-family", "drift-cond"),
          ("drift-cond-family-mean8", "drift-cond-mean8"))
+KEPT = Path("out/kept")  # the same-image benches' restorations, for scripts/fd_bootstrap.py
 SAME_N = 300  # PROTOCOL.md v2: fd of fewer than 200 images is biased upwards (results/fd-sample-size.md)
 K = 8  # posterior samples per image for the v1 coverage column
 
@@ -56,9 +57,9 @@ def main(data_root: str, dataset: str = "mnist", out: str = "results/family",
 
     def same_benches() -> None:  # the restorers in float32 as their other rows, DPS in bf16, one operator per bench
         bench.bench([dataset], list(INSIDE), ["drift-cond-family", "regression-family"], n=SAME_N, out=out / "same",
-                    **(common | {"bf16": False}))
+                    keep_outputs=KEPT, **(common | {"bf16": False}))
         for spec in INSIDE:
-            bench.bench([dataset], [spec], ["dps"], n=SAME_N, out=out / "same", **common)
+            bench.bench([dataset], [spec], ["dps"], n=SAME_N, out=out / "same", keep_outputs=KEPT, **common)
     same = rows_of(out / "same", same_benches)
     scaled = [f"drift-cond-family:noise_scale={s}" for s in TEMPERATURES]
     cold = rows_of(out / "temperature", lambda: bench.bench(

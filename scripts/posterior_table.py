@@ -24,6 +24,7 @@ from pathlib import Path
 from invdrift import bench, metrics, operators
 
 DPS_SAMPLES_N = 32
+KEPT = Path("out/kept")  # the same-image benches' restorations, for scripts/fd_bootstrap.py
 TEMPERATURES = (0.5, 0.75)  # noise scales below the trained 1, the same on every task (not tuned)
 CALIBRATED = (0.70, 0.85)
 
@@ -109,7 +110,7 @@ def main(data_root: str, dataset: str, results: str = "results", out: str = "res
     if "same" in wanted and not (same_dir / "results.json").is_file():
         for n in sorted({rows[(t, "dps")]["n"] for t in tasks}):
             bench.bench([dataset], [t for t in tasks if rows[(t, "dps")]["n"] == n], ["drift-cond"], n=n,
-                        out=same_dir, **common)
+                        out=same_dir, keep_outputs=KEPT, **common)
     if "dps-samples" in wanted:  # one task per bench, so that an interrupted run keeps the tasks it finished
         done = {r["task"] for r in bench.load_rows(dps_dir)}
         for task in [t for t in tasks_wanted.split(",") if t not in done]:

@@ -19,15 +19,15 @@ $B --dataset mnist --task all --methods ddrm:steps=10,ddrm:steps=50,ddrm:steps=1
 $B --dataset mnist --task all --methods dps:steps=10,dps:steps=20,dps:steps=50,dps:steps=100 --n 100 --bf16
 $B --dataset mnist --task denoise,deblur,inpaint_box,inpaint_random --methods scoreald --n 100
 $B --dataset mnist --task sr2,sr4 --methods scoreald --n 100 --bf16
-$B --dataset mnist --task denoise,sr4,inpaint_box --methods dps --n 100 --bf16
-$B --dataset mnist --task deblur,sr2,inpaint_random --methods dps --n 1000 --bf16  # the tasks compared with drift-cond on 1000 images
+$B --dataset mnist --task denoise,sr4,inpaint_box --methods dps --n 100 --bf16 --keep-outputs out/kept
+$B --dataset mnist --task deblur,sr2,inpaint_random --methods dps --n 1000 --bf16 --keep-outputs out/kept  # the tasks compared with drift-cond on 1000 images
 $B --dataset mnist --task all --methods drift-opt --n 200
 $B --dataset mnist --task all --methods sdedit:t=250,sdedit:t=500,sdedit:t=750 --n 100 --bf16
 $B --dataset cifar10 --task denoise --methods tweedie --n 1000
 $B --dataset cifar10 --task all --methods sdedit --n 200 --bf16
 $B --dataset cifar10 --task all --methods scoreald --n 32 --bf16
-$B --dataset cifar10 --task denoise,deblur,sr2,sr4,inpaint_box --methods dps --n 100 --bf16
-$B --dataset cifar10 --task inpaint_random --methods dps --n 300 --bf16  # compared with drift-cond on 300 images
+$B --dataset cifar10 --task denoise,deblur,sr2,sr4,inpaint_box --methods dps --n 100 --bf16 --keep-outputs out/kept
+$B --dataset cifar10 --task inpaint_random --methods dps --n 300 --bf16 --keep-outputs out/kept  # compared with drift-cond on 300 images
 $B --dataset cifar10 --task all --methods ddrm:steps=10,ddrm:steps=50,ddrm:steps=100,diffpir:steps=10,diffpir:steps=50,diffpir:steps=100 --n 100 --bf16
 $B --dataset cifar10 --task all --methods dps:steps=10,dps:steps=20,dps:steps=50,dps:steps=100 --n 50 --bf16
 $B --dataset cifar10 --task all --methods sdedit:t=250,sdedit:t=500,sdedit:t=750 --n 50 --bf16
@@ -38,4 +38,5 @@ $B --dataset all --task all --methods drift-opt-latent --n 32
 .venv/bin/python scripts/posterior_table.py "$DATA" cifar10 results results/posterior same,dps-samples,same-samples,temperature
 ROBUSTNESS_N=200 bash scripts/robustness.sh "$DATA" mnist cifar10
 .venv/bin/python scripts/family_table.py "$DATA" mnist results/family
+.venv/bin/python scripts/fd_bootstrap.py "$DATA" out/kept --write results/dominance-bootstrap.md  # restorations kept by the same-image benches
 .venv/bin/invdrift report --results results --out report --data-root "$DATA" --readme README.md

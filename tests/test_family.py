@@ -117,3 +117,23 @@ def test_family_twins_train_on_from_their_weights_with_a_v1_share(tmp_path, data
     for kind in ("regression-family", "drift-cond-family"):
         with pytest.raises(InvdriftError, match="v1_share 1.5: must be in"):
             train.resolve_config(kind, "mnist", {"v1_share": 1.5})
+
+
+def test_log_mse_batch_loss_weighs_each_batch_by_the_inverse_of_its_error(tmp_path, data_root):
+    """`batch_loss=log-mse`: the gradient is the MSE's divided by the MSE (a batch with a hundredth of the
+    error weighs as much); it trains and is recorded; an unknown kind is refused before any work."""
+    from invdrift import train
+    from invdrift.errors import InvdriftError
+    from invdrift.recipes.restorer import batch_loss
+
+    for scale in (1e-4, 1e-2):
+        x = torch.full((3,), scale, requires_grad=True)
+        mse = x.pow(2).mean()
+        (grad_log,) = torch.autograd.grad(batch_loss(mse, "log-mse"), x)
+        (grad_mse,) = torch.autograd.grad(batch_loss(x.pow(2).mean(), "mse"), x)
+        assert torch.allclose(grad_log, grad_mse / mse.detach())
+    overrides = {"width": 8, "batch_size": 8, "steps": 2, "train_limit": 64, "warmup": 1, "batch_loss": "log-mse"}
+    weights = train.train("regression-family", "mnist", overrides, tmp_path / "run", tmp_path, data_root, progress=False)
+    assert json.loads(weights.with_suffix(".json").read_text())["batch_loss"] == "log-mse"
+    with pytest.raises(InvdriftError, match="batch_loss 'l1': use one of mse, log-mse"):
+        train.resolve_config("regression", "mnist", {"batch_loss": "l1"})

@@ -187,20 +187,24 @@ def test_tiny_autoencoder_trains_and_reports_reconstruction_psnr(tmp_path, data_
     assert model.encode(x).shape == (2, 2, 7, 7) and model.decode(model.encode(x)).shape == x.shape
 
 
-@pytest.mark.parametrize("loss,twin,kind,mean_weight", [("drift-group", "regression", "drift-cond", 0.0),
-                                                        ("energy", "regression", "drift-cond", 0.0),
-                                                        ("drift-group", "regression-family", "drift-cond-family", 100.0)])
-def test_grouped_losses_train_in_bf16_and_warm_start(loss, twin, kind, mean_weight, tmp_path, data_root):
-    """The per-measurement losses (with or without the mean's error) run a few bf16 steps, and `init` starts
-    from the regression twin's weights; the other twin's weights are refused."""
-    base = dict(TINY, steps=4, train_limit=256, batch_size=4, samples_per_y=2, mean_weight=mean_weight)
-    regression = {k: v for k, v in base.items() if k not in ("samples_per_y", "mean_weight")}
+@pytest.mark.parametrize("loss,twin,kind,mean_weight,scale", [
+    ("drift-group", "regression", "drift-cond", 0.0, "absolute"),
+    ("energy", "regression", "drift-cond", 0.0, "absolute"),
+    ("drift-group", "regression-family", "drift-cond-family", 100.0, "absolute"),
+    ("drift-group", "regression-family", "drift-cond-family", 1.0, "relative")])
+def test_grouped_losses_train_in_bf16_and_warm_start(loss, twin, kind, mean_weight, scale, tmp_path, data_root):
+    """The per-measurement losses (with or without the mean's error, absolute or relative to the batch's
+    one-sample MSE) run a few bf16 steps, and `init` starts from the regression twin's weights; the other
+    twin's weights are refused."""
+    base = dict(TINY, steps=4, train_limit=256, batch_size=4, samples_per_y=2, mean_weight=mean_weight,
+                mean_error_scale=scale)
+    regression = {k: v for k, v in base.items() if k not in ("samples_per_y", "mean_weight", "mean_error_scale")}
     train.train(twin, "mnist", regression, tmp_path / "reg", tmp_path, data_root, progress=False)
     init = str(tmp_path / f"{twin}-mnist.safetensors")
     path = train.train(kind, "mnist", dict(base, loss=loss, bf16=True, init=init), tmp_path / "run",
                        tmp_path / "out", data_root, progress=False)
     record = json.loads(path.with_suffix(".json").read_text())
-    assert record["loss"] == loss and record["bf16"] is True
+    assert record["loss"] == loss and record["bf16"] is True and record["mean_error_scale"] == scale
     assert record["init_weights"].startswith(f"{twin}-mnist.safetensors@")
     other = "drift-cond-family" if kind == "drift-cond" else "drift-cond"
     with pytest.raises(InvdriftError, match=f"holds a '{twin}' model"):
@@ -253,6 +257,8 @@ def test_restorer_loss_settings_are_checked():
             train.resolve_config("drift-cond", "mnist", {"tasks": bad})
     repeated = ["denoise", "inpaint_box", "inpaint_box"]
     assert train.resolve_config("regression", "mnist", {"tasks": repeated})["tasks"] == repeated
+    with pytest.raises(InvdriftError, match="mean_error_scale 'log': use one of absolute, relative"):
+        train.resolve_config("drift-cond", "mnist", {"mean_error_scale": "log"})
 
 
 def test_shipped_restorer_in_bf16_matches_float32_and_says_so():

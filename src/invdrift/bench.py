@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from . import data, metrics, operators
+from . import data, kept_outputs, metrics, operators
 from .errors import InvdriftError
 from .fileio import exclusive_lock, write_text_atomic
 from .machine import compute_threads, describe
@@ -197,7 +197,7 @@ def bench(datasets: list[str], tasks: list[str], methods: list[str], n: int = 10
           seed: int = 0, out: Path = Path("results"), data_root=None, batch_size: int = 256,
           checkpoints: Path = Path("checkpoints"), progress: bool = True, lpips_weights=None,
           threads: int | None = None, samples: int = 0, bf16: bool = False,
-          skip_missing: bool = False) -> list[dict]:
+          skip_missing: bool = False, keep_outputs: Path | None = None) -> list[dict]:
     """Run the protocol and write the results; returns the new rows.
 
     With `samples` K ≥ 2, methods that sample a posterior also get the posterior columns from K draws.
@@ -206,6 +206,7 @@ def bench(datasets: list[str], tasks: list[str], methods: list[str], n: int = 10
     With `bf16` the DDPM methods and the trained restorers evaluate their networks in bfloat16; each row records its `precision`.
     With `skip_missing` (methods named through a group), a method whose weights are not shipped for a
     dataset is skipped with a note instead of stopping the run.
+    With `keep_outputs` each row's estimates are also written there (kept_outputs.py).
     """
     from .lpips import load_lpips, weights_file
 
@@ -261,6 +262,9 @@ def bench(datasets: list[str], tasks: list[str], methods: list[str], n: int = 10
                     row |= posterior_metrics(solver, batches, samples, seed,
                                              f"{label} ×{samples} samples" if label else None, first=raw)
                 rows.append(row)
+                if keep_outputs is not None:
+                    kept_outputs.keep(keep_outputs, name, op.spec, method, x_hat,
+                                      [i for b in batches for i in b.indices])
                 if progress:
                     print(f"{name:8s} {task:15s} {method:10s} psnr {row['psnr']:6.2f} ± {row['psnr_se']:.2f}  "
                           f"ssim {row['ssim']:.3f}  cons {row['consistency']:.3f}  "

@@ -39,7 +39,8 @@ def cmd_bench(args: argparse.Namespace) -> None:
                        offset=args.offset, seed=args.seed, out=Path(args.out), data_root=args.data_root,
                        batch_size=args.batch_size, checkpoints=Path(args.checkpoints or default_checkpoints()),
                        lpips_weights=args.lpips_weights, threads=args.threads, samples=args.samples,
-                       bf16=args.bf16, skip_missing=grouped)
+                       bf16=args.bf16, skip_missing=grouped,
+                       keep_outputs=Path(args.keep_outputs) if args.keep_outputs else None)
     print(f"{len(rows)} rows written to {Path(args.out) / 'results.md'} (also .csv, .json)")
 
 
@@ -349,6 +350,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bf16", action="store_true",
                    help="network evaluations of the DDPM solvers and the trained restorers in bfloat16 (about "
                         "2× faster on CPUs with native bf16; rows record precision)")
+    p.add_argument("--keep-outputs", default=None, metavar="DIR",
+                   help="also write each row's restorations (float32, with their test indices) to "
+                        "DIR/DATASET--OPERATOR--METHOD.safetensors, for same-image analyses such as "
+                        "scripts/fd_bootstrap.py")
     p.add_argument("--stale", action="store_true",
                    help="re-run the rows of OUT measured with weights other than the shipped ones (only those of "
                         "--dataset, --task and --methods where given), each with its own dataset, operator, "

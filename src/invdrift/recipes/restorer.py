@@ -63,6 +63,7 @@ def start_from_weights(model, config: dict, kinds: tuple[str, ...]) -> None:
 
 
 LOSSES = ("joint", "drift-group", "energy")
+MEAN_ERROR_SCALES = ("absolute", "relative")
 FAMILY = {"operators": "family", "conditioning": "operator", "v1_share": 0.0}  # the family-trained twins' settings
 
 
@@ -93,7 +94,10 @@ class DriftCondRecipe(FeatureRecipe):
     clean images (`marginal_drift_loss`: the restorations' marginal towards the data's), and
     `marginal_positives` more clean train images drawn each step as that term's positives beside them.
     `clip_samples` computes the drift (or energy) features of the samples clipped to [0, 1], as they are
-    evaluated (`inward_clamp`); the mean's error stays on the unclipped samples."""
+    evaluated (`inward_clamp`); the mean's error stays on the unclipped samples. `mean_error_scale: relative`
+    divides the mean's error by the batch's one-sample MSE (a constant for the gradient), so that a batch of a
+    nearly noiseless operator weighs in it as much as the rest (as `batch_loss: log-mse` does for the
+    regression); `mean_weight` is then a multiple of that ratio (about 0.6 for calibrated samples)."""
 
     kind = "drift-cond"
     twin = "regression"  # the kind whose weights `init` may start from
@@ -102,7 +106,7 @@ class DriftCondRecipe(FeatureRecipe):
         return _restorer_defaults(dataset) | {
             "samples_per_y": 2, "beta": 1.0, "fidelity": 0.0, "loss": "joint", "energy_beta": 1.0,
             "mean_weight": 0.0, "marginal_weight": 0.0, "marginal_positives": 0, "noise_downsample": 1,
-            "clip_samples": False,
+            "clip_samples": False, "mean_error_scale": "absolute",
             "features": "classifier" if dataset == "cifar10" else "pixels",
             "temperatures": [0.02, 0.05, 0.2]}
 
@@ -122,6 +126,9 @@ class DriftCondRecipe(FeatureRecipe):
         if not whole or (extra > 0 and not config.get("marginal_weight", 0.0) > 0):
             raise InvdriftError(f"marginal_positives {extra}: must be a whole number ≥ 0, and needs marginal_weight > 0")
         check_restorer_settings(config)
+        if config.get("mean_error_scale", "absolute") not in MEAN_ERROR_SCALES:
+            raise InvdriftError(f"mean_error_scale {config['mean_error_scale']!r}: use one of "
+                                f"{', '.join(MEAN_ERROR_SCALES)}")
         if not isinstance(config.get("clip_samples", False), bool):
             raise InvdriftError(f"clip_samples {config['clip_samples']!r}: use true or false")
         r = config.get("noise_downsample", 1)
@@ -173,7 +180,8 @@ class DriftCondRecipe(FeatureRecipe):
             with torch.autocast("cpu", enabled=False):
                 groups = x_gen.float().flatten(1).reshape(len(x), k, -1)
                 error = mean_error(groups, x.flatten(1)[:, None]).mean()
-            loss = loss + config["mean_weight"] * error
+            scale = logs["mse"] if config.get("mean_error_scale", "absolute") == "relative" else 1.0
+            loss = loss + config["mean_weight"] * error / scale
             logs["mean_error"] = round(error.item(), 6)
         if config["fidelity"] > 0:
             residual = (op.A(first) - op.A(x)).flatten(1).pow(2).mean(1) / (2 * op.sigma ** 2)
@@ -192,13 +200,27 @@ def joint_drift_loss(gen_feats: list[torch.Tensor], clean_feats: list[torch.Tens
     return drift_loss(generated, positives, temperatures)
 
 
+BATCH_LOSSES = ("mse", "log-mse")
+
+
+def batch_loss(mse: torch.Tensor, kind: str = "mse") -> torch.Tensor:
+    """The regression's loss from its batch's MSE: `mse` as it is, or `log-mse`, whose gradient is the MSE's
+    divided by the MSE itself, so that a batch of a nearly noiseless operator (an error a hundredth of the
+    others') weighs as much as the rest; the tables average PSNR, a log of the error."""
+    return mse if kind == "mse" else torch.log(mse)
+
+
 class RegressionRecipe(Recipe):
+    """MSE regression on the restorer's pairs; `batch_loss` (`batch_loss`): `mse` or `log-mse`."""
+
     kind = "regression"
 
     def defaults(self, dataset: str) -> dict:
-        return _restorer_defaults(dataset)
+        return _restorer_defaults(dataset) | {"batch_loss": "mse"}
 
     def configure(self, config: dict) -> None:
+        if config.get("batch_loss", "mse") not in BATCH_LOSSES:
+            raise InvdriftError(f"batch_loss {config['batch_loss']!r}: use one of {', '.join(BATCH_LOSSES)}")
         check_restorer_settings(config)
 
     def initialise(self, model, config: dict) -> None:
@@ -208,8 +230,8 @@ class RegressionRecipe(Recipe):
     def loss(self, model, env, step, generator, dist):
         x, cond, op = training_pairs(env, local_batch(env["config"], dist), generator)
         x_hat = model(torch.zeros_like(x), cond)
-        loss = (x_hat - x).pow(2).mean()
-        return loss, {"task": op.task}
+        mse = (x_hat - x).pow(2).mean()
+        return batch_loss(mse, env["config"].get("batch_loss", "mse")), {"mse": mse.item(), "task": op.task}
 
 
 class DriftCondFamilyRecipe(DriftCondRecipe):
