@@ -17,7 +17,7 @@ def test_a_clearly_worse_method_is_dominated_in_almost_every_resample():
     good, bad = _features(300, 0.05, 1), _features(300, 1.0, 2)
     psnr_good, psnr_bad = torch.full((300,), 25.0), torch.full((300,), 20.0)
     boot = paired_bootstrap(psnr_bad, psnr_good, bad, good, reference, draws=50)
-    assert boot.dominated_share() > 0.95 and boot.lower_fd_share() < 0.05
+    assert boot.dominated_share() > 0.95 and boot.lower_fd_share() < 0.05 and boot.lower_psnr_share() == 1.0
     low, high = boot.fd_ratio_interval()
     assert 1 < low <= high
     reverse = paired_bootstrap(psnr_good, psnr_bad, good, bad, reference, draws=50)

@@ -41,6 +41,10 @@ class Bootstrap:
         """Share of resamples in which A has the lower PSNR and the higher fd."""
         return ((self.psnr_gap < 0) & (self.fd_a > self.fd_b)).double().mean().item()
 
+    def lower_psnr_share(self) -> float:
+        """Share of resamples in which A has the lower PSNR."""
+        return (self.psnr_gap < 0).double().mean().item()
+
     def lower_fd_share(self) -> float:
         """Share of resamples in which A has the lower fd."""
         return (self.fd_a < self.fd_b).double().mean().item()
