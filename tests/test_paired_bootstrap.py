@@ -49,6 +49,12 @@ def test_bench_keeps_the_restorations_its_rows_were_scored_on(capsys, tmp_path, 
     x, _ = data.load_slice("mnist", "test", 5, 20, data_root)
     assert metrics.psnr(x_hat, x).double().mean().item() == pytest.approx(row["psnr"], abs=1e-9)
     assert x_hat.min() >= 0 and x_hat.max() <= 1
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    code = cli.main(["bench", "--task", "denoise", "--methods", "wiener", "--n", "4", "--out", str(tmp_path / "res2"),
+                     "--data-root", str(data_root), "--keep-outputs", str(a_file)])
+    captured = capsys.readouterr()
+    assert code == 2 and "is a file: give a folder" in captured.err and not (tmp_path / "res2").exists()
 
 
 def test_a_damaged_kept_file_is_one_clear_error(tmp_path):

@@ -214,6 +214,8 @@ def bench(datasets: list[str], tasks: list[str], methods: list[str], n: int = 10
     lpips_model = load_lpips(lpips_path) if lpips_path else None
     if samples == 1 or samples < 0:
         raise InvdriftError(f"--samples must be 0 (off) or at least 2, got {samples}")
+    if keep_outputs is not None and Path(keep_outputs).exists() and not Path(keep_outputs).is_dir():
+        raise InvdriftError(f"--keep-outputs {keep_outputs} is a file: give a folder")
     for name in datasets:
         if name not in data.SHAPES:
             raise InvdriftError(f"unknown dataset {name!r}: use one of {', '.join(data.SHAPES)}")
