@@ -17,14 +17,13 @@ import sys
 from pathlib import Path
 
 from invdrift import bench, data, operators
-from posterior_table import TEMPERATURES, dominates, same_images
+from posterior_table import KEPT, TEMPERATURES, dominates, same_images
 
 INSIDE = ("deblur:std=2.2,sigma=0.07", "deblur:std=0.8,sigma=0.02", "denoise:sigma=0.1", "sr2:sigma=0.1",
           "sr4:sigma=0.05", "inpaint_random:missing=0.85,sigma=0.03", "inpaint_box:size=10,sigma=0.05")
 PLUG_AND_PLAY = ("wiener", "tikhonov", "bicubic", "ddrm", "diffpir")
 TWINS = (("regression-family", "regression"), ("drift-cond-family", "drift-cond"),
          ("drift-cond-family-mean8", "drift-cond-mean8"))
-KEPT = Path("out/kept")  # the same-image benches' restorations, for scripts/fd_bootstrap.py
 SAME_N = 300  # PROTOCOL.md v2: fd of fewer than 200 images is biased upwards (results/fd-sample-size.md)
 K = 8  # posterior samples per image for the v1 coverage column
 

@@ -70,7 +70,7 @@ def test_a_damaged_kept_file_is_one_clear_error(tmp_path):
 
 
 def test_the_bootstraps_fd_is_the_protocols():
-    from invdrift.paired_bootstrap import frechet_distance_eigh
+    from invdrift.metrics import frechet_distance_eigh
 
     g = torch.Generator().manual_seed(0)
     for n, d, weak in ((300, 128, 30), (50, 16, 16), (1000, 8, 2)):

@@ -32,16 +32,17 @@ def save_tensors(path: str | Path, tensors: dict[str, torch.Tensor]) -> None:
         save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp))
 
 
-def load_tensors(path: str | Path) -> dict[str, torch.Tensor]:
-    """Load a safetensors file with one clear error for missing, truncated or corrupted files."""
+def load_tensors(path: str | Path, what: str = "weights file") -> dict[str, torch.Tensor]:
+    """Load a safetensors file with one clear error for missing, truncated or corrupted files (`what`
+    names the file in it)."""
     path = Path(path)
     if not path.is_file():
-        raise InvdriftError(f"weights file {path} not found")
+        raise InvdriftError(f"{what} {path} not found")
     try:
         return load_file(str(path))
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InvdriftError(f"weights file {path} is truncated or corrupted ({detail})") from None
+        raise InvdriftError(f"{what} {path} is truncated or corrupted ({detail})") from None
 
 
 def export_model(path: str | Path, state: dict[str, torch.Tensor], config: dict) -> Path:

@@ -34,10 +34,7 @@ def load(folder: str | Path, dataset: str, operator: str, method: str) -> tuple[
     path = outputs_path(folder, dataset, operator, method)
     if not path.is_file():
         raise InvdriftError(f"kept outputs {path} not found (bench --keep-outputs {folder} writes them)")
-    try:
-        tensors = load_tensors(path)
-    except InvdriftError as exc:
-        raise InvdriftError(str(exc).replace("weights file", "kept outputs", 1)) from None
+    tensors = load_tensors(path, "kept outputs")
     if set(tensors) != {"x_hat", "indices"} or len(tensors["x_hat"]) != len(tensors["indices"]):
         raise InvdriftError(f"{path} is not a kept bench output (x_hat and indices of equal length)")
     return tensors["x_hat"], tensors["indices"]

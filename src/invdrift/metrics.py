@@ -85,6 +85,19 @@ def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> floa
     return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * np.trace(covmean))
 
 
+def frechet_distance_eigh(features_a: torch.Tensor, features_b: torch.Tensor) -> float:
+    """`metrics.frechet_distance` (the protocol's fd) computed through two symmetric eigendecompositions,
+    tr √(Ca Cb) = Σ √λ(√Ca Cb √Ca), about four times faster than a general matrix square root: the
+    paired bootstrap (paired_bootstrap.py) computes it thousands of times (a test holds the two equal)."""
+    a, b = features_a.double(), features_b.double()
+    cov_a, cov_b = torch.cov(a.T), torch.cov(b.T)
+    w, v = torch.linalg.eigh(cov_a)
+    root = (v * w.clamp(min=0).sqrt()) @ v.T
+    inner = torch.linalg.eigvalsh(root @ cov_b @ root).clamp(min=0)
+    mean_gap = (a.mean(0) - b.mean(0)).pow(2).sum()
+    return (mean_gap + cov_a.trace() + cov_b.trace() - 2 * inner.sqrt().sum()).item()
+
+
 def inside_range(samples: torch.Tensor, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """Per value [N, ...]: does the clean value lie inside [min, max] of the K samples [K, N, ...]?
 

@@ -14,19 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
-
-
-def frechet_distance_eigh(features_a: torch.Tensor, features_b: torch.Tensor) -> float:
-    """`metrics.frechet_distance` (the protocol's fd) computed through two symmetric eigendecompositions,
-    tr √(Ca Cb) = Σ √λ(√Ca Cb √Ca), about four times faster than a general matrix square root: the
-    bootstrap computes it thousands of times (a test holds the two equal)."""
-    a, b = features_a.double(), features_b.double()
-    cov_a, cov_b = torch.cov(a.T), torch.cov(b.T)
-    w, v = torch.linalg.eigh(cov_a)
-    root = (v * w.clamp(min=0).sqrt()) @ v.T
-    inner = torch.linalg.eigvalsh(root @ cov_b @ root).clamp(min=0)
-    mean_gap = (a.mean(0) - b.mean(0)).pow(2).sum()
-    return (mean_gap + cov_a.trace() + cov_b.trace() - 2 * inner.sqrt().sum()).item()
+from .metrics import frechet_distance_eigh
 
 
 @dataclass(frozen=True)

@@ -211,7 +211,7 @@ def batch_loss(mse: torch.Tensor, kind: str = "mse") -> torch.Tensor:
 
 
 class RegressionRecipe(Recipe):
-    """MSE regression on the restorer's pairs; `batch_loss` (`batch_loss`): `mse` or `log-mse`."""
+    """MSE regression on the restorer's pairs; the setting `batch_loss` (function `batch_loss`): `mse` or `log-mse`."""
 
     kind = "regression"
 
