@@ -7,6 +7,7 @@ from dataclasses import replace
 import torch
 
 from ..conditioning import keep_observed
+from ..data_consistency import consistency_step
 from ..models import load_ddpm, load_trained
 from ..operator_family import in_family
 from ..operators import Inpaint, Operator
@@ -22,9 +23,11 @@ OBSERVED_FILLS = ("noisy", "own", "saturated")  # how a sampling restorer fills 
 
 
 def posterior_draws(model: torch.nn.Module, y: torch.Tensor, operator: Operator, samples: int,
-                    seed: int, noise_scale: float = 1.0, observed: str = "saturated") -> torch.Tensor:
+                    seed: int, noise_scale: float = 1.0, observed: str = "saturated",
+                    consistency: float | None = None) -> torch.Tensor:
     """`samples` restorations [K, N, C, H, W] of y, the network's input noise scaled by `noise_scale`
-    (1: as trained). For inpainting a deterministic model (the posterior mean) keeps y itself on the
+    (1: as trained). With `consistency` = τ each draw then takes the data-consistency step of assumed
+    error τ (`data_consistency`; a sampling model against its own perturbed y). For inpainting a deterministic model (the posterior mean) keeps y itself on the
     observed pixels; a sampling model fills them as `observed` says:
     - "noisy": a draw from the likelihood, y + σε (the posterior of a pixel seen through noise σ under a
       flat prior);
@@ -36,6 +39,8 @@ def posterior_draws(model: torch.nn.Module, y: torch.Tensor, operator: Operator,
         raise ValueError(f"observed fill {observed!r}: use one of {', '.join(OBSERVED_FILLS)}")
     generator = torch.Generator().manual_seed(seed)
     x_hat = model.restore(y, operator, samples, generator, noise_scale)
+    if consistency is not None:  # its perturbations are drawn after the network's draws
+        x_hat = consistency_step(x_hat, y, operator, consistency, generator if model.stochastic else None)
     if observed == "own":
         return x_hat
     if not (model.stochastic and isinstance(operator, Inpaint)):
@@ -56,14 +61,16 @@ def at_a_bound_y_allows(x_hat: torch.Tensor, y: torch.Tensor, sigma: float, tole
 
 def build_restorer(kind: str, samples: int = 1):
     """Builder for a trained conditional restorer; with samples > 1 the estimate is their mean. A
-    sampling restorer takes the method parameters `noise_scale` (its input noise × s; default 1) and
-    `observed` (the fill of inpainting's observed pixels, `posterior_draws`; default saturated)."""
-    def build(ctx: Context, op: Operator, noise_scale: float = 1.0, observed: str = "saturated") -> Solver:
+    sampling restorer takes the method parameters `noise_scale` (its input noise × s; default 1),
+    `observed` (the fill of inpainting's observed pixels, `posterior_draws`; default saturated) and `dc`
+    (τ of a data-consistency step after the network, `data_consistency`; default none)."""
+    def build(ctx: Context, op: Operator, noise_scale: float = 1.0, observed: str = "saturated",
+              dc: float | None = None) -> Solver:
         model, _, label = load_trained(kind, ctx.dataset, ctx.checkpoints)
 
         def draws(y: torch.Tensor, operator: Operator, k: int, start: int = 0) -> torch.Tensor:
             with bf16_autocast(ctx.bf16):  # one network evaluation draws all K: no saving in skipping some
-                return posterior_draws(model, y, operator, k, ctx.seed, noise_scale, observed)[start:].float()
+                return posterior_draws(model, y, operator, k, ctx.seed, noise_scale, observed, dc)[start:].float()
 
         def solve(y: torch.Tensor, operator: Operator) -> torch.Tensor:
             return draws(y, operator, samples).mean(0)

@@ -52,9 +52,17 @@ def observed_fill(text: str) -> str:
     return text
 
 
+def positive(text: str) -> float:
+    """A method parameter that must be a positive finite number."""
+    value = float(text)
+    if not 0 < value < float("inf"):
+        raise ValueError(text)
+    return value
+
+
 # the trained one-step samplers: input noise × s (1: as trained); the fill of inpainting's observed pixels
-# (default saturated)
-SAMPLER_PARAMS = {"noise_scale": float, "observed": observed_fill}
+# (default saturated); τ of a data-consistency step after the network (default: none)
+SAMPLER_PARAMS = {"noise_scale": float, "observed": observed_fill, "dc": positive}
 
 register(Method("pinv", classical.build_pinv))
 register(Method("bicubic", classical.build_bicubic, ("sr2", "sr4")))
@@ -118,7 +126,8 @@ def split_method(spec: str) -> tuple[str, dict]:
         try:
             params[key] = allowed[key](value)
         except ValueError:
-            kind = {flag: "0 or 1", observed_fill: "one of " + ", ".join(generative.OBSERVED_FILLS)}.get(
+            kind = {flag: "0 or 1", observed_fill: "one of " + ", ".join(generative.OBSERVED_FILLS),
+                    positive: "a positive number"}.get(
                 allowed[key], f"a {allowed[key].__name__}")
             raise InvdriftError(f"{spec!r}: {key} must be {kind}, got {value!r}") from None
         negative = not isinstance(params[key], str) and params[key] < 0  # a named choice has no range
