@@ -37,6 +37,6 @@ $B --dataset all --task all --methods drift-opt-latent --n 32
 .venv/bin/python scripts/posterior_table.py "$DATA" mnist results results/posterior same,dps-samples,same-samples,temperature
 .venv/bin/python scripts/posterior_table.py "$DATA" cifar10 results results/posterior same,dps-samples,same-samples,temperature
 ROBUSTNESS_N=200 bash scripts/robustness.sh "$DATA" mnist cifar10
-.venv/bin/python scripts/family_table.py "$DATA" mnist results/family
-.venv/bin/python scripts/fd_bootstrap.py "$DATA" out/kept --write results/dominance-bootstrap.md  # restorations kept by the same-image benches
+.venv/bin/python scripts/family_table.py "$DATA" mnist results/family v1,inside,same,temperature,same1000
+.venv/bin/python scripts/fd_bootstrap.py "$DATA" out/kept,out/kept-1000 --write results/dominance-bootstrap.md  # restorations kept by the same-image benches
 .venv/bin/invdrift report --results results --out report --data-root "$DATA" --readme README.md
