@@ -29,6 +29,10 @@ def test_stale_rows_group_into_bench_runs_with_their_own_settings():
     assert [(g["methods"], g["tasks"], g["n"], g["samples"], g["bf16"]) for g in groups] == [
         (["drift-cond"], ["sr4", "deblur"], 1000, 8, False), (["drift-cond"], ["deblur:std=2"], 200, 0, True),
         (["regression"], ["sr4"], 1000, 0, False)]
+    # a recorded batch size is kept (a sampler's draws follow the batch); rows without one take the default
+    sized = [stale[0] | {"batch_size": 150}, stale[1], stale[1] | {"task": "sr2", "batch_size": 256}]
+    assert [(g["tasks"], g["batch_size"]) for g in provenance.rerun_groups(sized, batch_size=256)] == [
+        (["sr4"], 150), (["deblur", "sr2"], 256)]
 
 
 def test_bench_stale_measures_old_rows_again_and_nothing_else(capsys, tmp_path, data_root, shipped_subset):
@@ -42,6 +46,7 @@ def test_bench_stale_measures_old_rows_again_and_nothing_else(capsys, tmp_path, 
     assert cli.main(["bench", "--task", "sr4,deblur:std=2", "--methods", "regression,wiener", "--n", "8",
                      *common]) == 0
     fresh = {(r["task"], r["method"]): r for r in bench.load_rows(out)}
+    assert {r["batch_size"] for r in fresh.values()} == {256}
     doc = json.loads((out / "results.json").read_text())
     for row in doc["rows"]:
         if row["method"] == "regression":

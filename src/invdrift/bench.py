@@ -246,7 +246,7 @@ def bench(datasets: list[str], tasks: list[str], methods: list[str], n: int = 10
                 per_image = score(x_hat, batches)
                 op = batches[0].op
                 row = {"dataset": name, "task": op.name, "method": method, "n": n, "offset": offset,
-                       "seed": seed, "operator": op.spec}
+                       "seed": seed, "batch_size": batch_size, "operator": op.spec}  # samplers' draws follow the batch
                 row["psnr"], row["psnr_se"] = metrics.mean_and_se(per_image["psnr"])
                 for key in ("ssim", "mse", "consistency"):
                     row[key] = metrics.mean_and_se(per_image[key])[0]

@@ -72,7 +72,7 @@ def _bench_again(args: argparse.Namespace) -> None:
     chosen = provenance.chosen_rows(
         rows, given["dataset"] and _split(given["dataset"], tuple(data.SHAPES)),
         given["task"] and _split(given["task"], operators.TASKS), given["methods"] and registry.resolve(given["methods"]))
-    groups = provenance.rerun_groups(chosen, float32=args.float32)
+    groups = provenance.rerun_groups(chosen, float32=args.float32, batch_size=args.batch_size)
     if not groups:
         print(f"{nothing}: nothing to re-run")
         return
@@ -81,7 +81,7 @@ def _bench_again(args: argparse.Namespace) -> None:
                     + ["bf16"] * group["bf16"])
         print(f"re-running {group['datasets'][0]} {group['methods'][0]} on {', '.join(group['tasks'])} "
               f"({', '.join(settings)})", flush=True)
-        bench.bench(**group, out=out, data_root=args.data_root, batch_size=args.batch_size,
+        bench.bench(**group, out=out, data_root=args.data_root,
                     checkpoints=checkpoints, lpips_weights=args.lpips_weights, threads=args.threads)
     print(f"{len(groups)} groups of rows re-run into {out / 'results.md'}")
 
@@ -334,7 +334,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=1000, help="number of test images (default 1000)")
     p.add_argument("--offset", type=int, default=0, help="first test image (default 0)")
     p.add_argument("--seed", type=int, default=0, help="measurement seed (default 0)")
-    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--batch-size", type=int, default=256,
+                   help="images per batch (default 256); recorded in each row, since a sampler's random draws follow "
+                        "the batch; --stale and --again re-run a row with its recorded batch size")
     p.add_argument("--checkpoints", default=None,
                    help="folder of shipped weights (default $INVDRIFT_CHECKPOINTS or the repository's checkpoints/)")
     p.add_argument("--out", default="results", help="output folder (default results/)")

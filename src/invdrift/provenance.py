@@ -61,15 +61,17 @@ def stale_summary(rows: list[dict], checkpoints: Path) -> list[str]:
     return lines + [""]
 
 
-def rerun_groups(stale: list[dict], float32: bool = False) -> list[dict]:
+def rerun_groups(stale: list[dict], float32: bool = False, batch_size: int = 256) -> list[dict]:
     """The bench runs that measure `stale` rows again with their own settings: one per dataset, method, n,
-    offset, seed, samples and precision (float32 for every row with `float32`), with the tasks (operators)
-    of that group in first-seen order."""
+    offset, seed, samples, precision (float32 for every row with `float32`) and batch size (a sampler's
+    draws follow the batch; `batch_size` for rows that do not record theirs), with the tasks (operators) of
+    that group in first-seen order."""
     groups: dict[tuple, list[str]] = {}
     for row in stale:
         key = (row["dataset"], row["method"], row["n"], row.get("offset", 0), row.get("seed", 0),
-               row.get("samples") or 0, row.get("precision") == "bf16" and not float32)
+               row.get("samples") or 0, row.get("precision") == "bf16" and not float32,
+               row.get("batch_size") or batch_size)
         if row["task"] not in groups.setdefault(key, []):
             groups[key].append(row["task"])
-    return [{"datasets": [d], "methods": [m], "n": n, "offset": o, "seed": s, "samples": k, "bf16": b, "tasks": t}
-            for (d, m, n, o, s, k, b), t in groups.items()]
+    return [{"datasets": [d], "methods": [m], "n": n, "offset": o, "seed": s, "samples": k, "bf16": b,
+             "batch_size": size, "tasks": t} for (d, m, n, o, s, k, b, size), t in groups.items()]
