@@ -19,9 +19,9 @@ import sys
 import torch
 
 from invdrift import data
-from invdrift.bench import measure_slice
+from invdrift.bench import draw_metrics, measure_slice
 from invdrift.data_consistency import consistency_step
-from invdrift.metrics import frechet_distance_eigh, psnr, range_coverage
+from invdrift.metrics import frechet_distance_eigh
 from invdrift.models import load_trained
 from invdrift.realism import classifier_features
 from invdrift.solvers.generative import posterior_draws
@@ -55,11 +55,9 @@ def main(data_root: str, dataset: str, kind: str, specs: str, n: str = "300", pl
                     draws = consistency_step(raw, batch.y, batch.op, tau)
                 else:
                     draws = posterior_draws(model, batch.y, batch.op, K, 0, consistency=tau)
-            draws = draws.clamp(0, 1)
-            one = psnr(draws[0], x).mean().item()
-            mean = psnr(draws.mean(0), x).mean().item()
-            coverage = range_coverage(draws, x, torch.Generator().manual_seed(0)).mean().item()
-            fd = frechet_distance_eigh(classifier_features(classifier, draws[0]), clean)
+            got = draw_metrics(draws, x)
+            one, mean, coverage = got["psnr_1"], got["psnr_mean"], got["range_coverage"]
+            fd = frechet_distance_eigh(classifier_features(classifier, draws[0].clamp(0, 1)), clean)
             scores[tau].append((one, coverage))
             cells.append(f"{one:.2f} / {mean:.2f} / {coverage:.3f} / {fd:.3g}")
         print(f"| {spec} | " + " | ".join(cells) + " |", flush=True)

@@ -94,13 +94,19 @@ def posterior_metrics(solver, batches: list[Batch], k: int, seed: int, progress:
                           dim=1)
     if first is not None:
         draws = torch.cat([first.unsqueeze(0), draws])
+    return draw_metrics(draws, x, seed)
+
+
+def draw_metrics(draws: torch.Tensor, x: torch.Tensor, seed: int = 0) -> dict:
+    """The posterior columns of K unclamped draws [K, N, ...] of the images x [N, ...] (protocol v2): samples,
+    psnr_1, psnr_mean (of the draws' mean), range_coverage (ties broken with `seed`), sample_std, spread_skill."""
     ties = torch.Generator().manual_seed(seed)
-    return {"samples": k,
+    return {"samples": len(draws),
             "psnr_1": metrics.mean_and_se(metrics.psnr(draws[0], x))[0],
             "psnr_mean": metrics.mean_and_se(metrics.psnr(draws.mean(0), x))[0],
             "range_coverage": metrics.mean_and_se(metrics.range_coverage(draws, x, ties))[0],
             "sample_std": metrics.mean_and_se(metrics.sample_std(draws))[0],
-            "spread_skill": metrics.spread_skill(*metrics.spread_and_error(draws, x), k)}
+            "spread_skill": metrics.spread_skill(*metrics.spread_and_error(draws, x), len(draws))}
 
 
 def _fmt(value) -> str:

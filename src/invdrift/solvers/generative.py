@@ -27,8 +27,9 @@ def posterior_draws(model: torch.nn.Module, y: torch.Tensor, operator: Operator,
                     consistency: float | None = None) -> torch.Tensor:
     """`samples` restorations [K, N, C, H, W] of y, the network's input noise scaled by `noise_scale`
     (1: as trained). With `consistency` = τ each draw then takes the data-consistency step of assumed
-    error τ (`data_consistency`; a sampling model against its own perturbed y). For inpainting a deterministic model (the posterior mean) keeps y itself on the
-    observed pixels; a sampling model fills them as `observed` says:
+    error τ (`data_consistency`; a sampling model against its own perturbed y). For inpainting a
+    deterministic model (the posterior mean) keeps y itself on the observed pixels; a sampling model fills
+    them as `observed` says:
     - "noisy": a draw from the likelihood, y + σε (the posterior of a pixel seen through noise σ under a
       flat prior);
     - "own": the network's own values (the posterior under the prior it learned);
