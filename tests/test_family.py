@@ -7,7 +7,7 @@ import torch
 
 from invdrift import operators
 from invdrift.conditioning import condition, condition_channels, regularised_inverse
-from invdrift.operator_family import in_family, random_operator
+from invdrift.operator_family import draw_blur_std, in_family, random_operator
 
 MNIST = (1, 28, 28)
 
@@ -54,6 +54,18 @@ def test_v1_draws_follow_the_tasks_list():
     assert 150 <= draws.count("inpaint_box") <= 250 and 60 <= draws.count("denoise") <= 140
     assert {random_operator(4, MNIST, torch.Generator().manual_seed(s), 1.0, ["sr4"]).spec for s in range(20)} == \
         {operators.make("sr4", MNIST).spec}
+
+
+def test_blur_std_draws_stay_in_range_and_log_uniform_favours_mild_blurs():
+    """Both draws stay inside [0.5, 3]; log-uniform puts about log 2 / log 6 = 39 % of the blurs below std 1
+    (uniform: 20 %), and its median is near √1.5 = 1.22; `uniform` is the default and keeps the draws."""
+    uniform = [draw_blur_std(torch.Generator().manual_seed(s)) for s in range(2000)]
+    log = torch.tensor([draw_blur_std(torch.Generator().manual_seed(s), "log-uniform") for s in range(2000)])
+    assert min(uniform) >= 0.5 and max(uniform) <= 3.0 and log.min() >= 0.5 and log.max() <= 3.0
+    assert 0.17 <= sum(u < 1 for u in uniform) / 2000 <= 0.23 and 0.35 <= (log < 1).float().mean() <= 0.43
+    assert 1.12 <= log.median() <= 1.32
+    assert [random_operator(4, MNIST, torch.Generator().manual_seed(s), 0.0, operators.TASKS, "uniform").spec
+            for s in range(30)] == [random_operator(4, MNIST, torch.Generator().manual_seed(s)).spec for s in range(30)]
 
 
 def test_membership_of_named_operators():
@@ -117,6 +129,9 @@ def test_family_twins_train_on_from_their_weights_with_a_v1_share(tmp_path, data
     for kind in ("regression-family", "drift-cond-family"):
         with pytest.raises(InvdriftError, match="v1_share 1.5: must be in"):
             train.resolve_config(kind, "mnist", {"v1_share": 1.5})
+        with pytest.raises(InvdriftError, match="blur_std_draw 'normal': use one of uniform, log-uniform"):
+            train.resolve_config(kind, "mnist", {"blur_std_draw": "normal"})
+        assert train.resolve_config(kind, "mnist", {})["blur_std_draw"] == "uniform"
 
 
 def test_log_mse_batch_loss_weighs_each_batch_by_the_inverse_of_its_error(tmp_path, data_root):

@@ -1,7 +1,7 @@
 """The family of operators a family-trained restorer learns from, drawn at random for each batch.
 
 One of the six task kinds, uniformly; then its parameters: noise σ log-uniform in [0.005, 0.3] for every
-kind, blur std uniform in [0.5, 3] (kernel side 2⌈3·std − ½⌉ + 1), SR ×2 or ×4, random masks with a
+kind, blur std uniform in [0.5, 3] (or log-uniform, `blur_std_draw`; kernel side 2⌈3·std − ½⌉ + 1), SR ×2 or ×4, random masks with a
 missing fraction uniform in [0.3, 0.95], boxes of random side (H/8 … H/2) at a random position per image.
 With `v1_share` > 0, that share of the draws is instead one of the six v1 operators exactly (uniformly, or as
 often as each appears in the restorer's `tasks` setting), members of the family that a user is most likely to meet.
@@ -21,6 +21,7 @@ from .operator_params import TASKS
 SIGMA_RANGE = (0.005, 0.3)
 BLUR_STD_RANGE = (0.5, 3.0)
 MISSING_RANGE = (0.3, 0.95)
+BLUR_STD_DRAWS = ("uniform", "log-uniform")
 
 
 def _uniform(low: float, high: float, generator: torch.Generator) -> float:
@@ -44,18 +45,29 @@ def draw_entry(entries: Sequence[str], generator: torch.Generator) -> str:
     return entries[int(torch.randint(len(entries), (1,), generator=generator))]
 
 
+def draw_blur_std(generator: torch.Generator, draw: str = "uniform") -> float:
+    """A blur std in BLUR_STD_RANGE: `uniform`, or `log-uniform` (as σ: each doubling of the std equally
+    likely, so mild blurs, whose nearly invertible deconvolution needs the most precision, are drawn twice as
+    often below std 1)."""
+    low, high = BLUR_STD_RANGE
+    if draw == "uniform":
+        return _uniform(low, high, generator)
+    return math.exp(_uniform(math.log(low), math.log(high), generator))
+
+
 def random_operator(n: int, shape: tuple[int, int, int], generator: torch.Generator,
-                    v1_share: float = 0.0, v1_tasks: Sequence[str] = TASKS) -> operators.Operator:
+                    v1_share: float = 0.0, v1_tasks: Sequence[str] = TASKS,
+                    blur_std_draw: str = "uniform") -> operators.Operator:
     """An operator of the family for a batch of n images (box masks differ per image); with probability
     `v1_share` one entry of `v1_tasks` (the v1 operators; one repeated is drawn more often); no random
-    number is drawn for this when `v1_share` is 0."""
+    number is drawn for this when `v1_share` is 0. `blur_std_draw`: see `draw_blur_std`."""
     if v1_share > 0 and float(torch.rand((), generator=generator, dtype=torch.float64)) < v1_share:
         return operators.make(draw_entry(v1_tasks, generator), shape)
     task = draw_entry(TASKS, generator)
     sigma = math.exp(_uniform(math.log(SIGMA_RANGE[0]), math.log(SIGMA_RANGE[1]), generator))
     spec = f"{task}:sigma={sigma:.6g}"
     if task == "deblur":
-        spec += f",std={_uniform(*BLUR_STD_RANGE, generator):.6g}"
+        spec += f",std={draw_blur_std(generator, blur_std_draw):.6g}"
     elif task == "inpaint_random":
         spec += f",missing={_uniform(*MISSING_RANGE, generator):.6g}"
     op = operators.make(spec, shape)

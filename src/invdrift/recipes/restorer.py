@@ -9,7 +9,7 @@ from .. import data, operators
 from ..conditioning import condition
 from ..errors import InvdriftError
 from ..nets.restorer import input_noise
-from ..operator_family import draw_entry, random_operator
+from ..operator_family import BLUR_STD_DRAWS, draw_entry, random_operator
 from ..priors.drifting import drift_loss
 from ..priors.inward_clamp import inward_clamp
 from ..priors.posterior_losses import energy_score_loss, grouped_drift_loss, marginal_drift_loss, mean_error
@@ -23,7 +23,8 @@ def training_pairs(env: dict, batch: int, generator: torch.Generator) -> tuple[t
     config = env["config"]
     x, _ = sample_batch(env, batch, generator)
     if config.get("operators", "v1") == "family":
-        op = random_operator(len(x), tuple(x.shape[1:]), generator, config.get("v1_share", 0.0), config["tasks"])
+        op = random_operator(len(x), tuple(x.shape[1:]), generator, config.get("v1_share", 0.0), config["tasks"],
+                             config.get("blur_std_draw", "uniform"))
     else:
         op = operators.make(draw_entry(config["tasks"], generator), x.shape[1:])
     y, bound = op.sample_measurement(x, generator)
@@ -64,12 +65,13 @@ def start_from_weights(model, config: dict, kinds: tuple[str, ...]) -> None:
 
 LOSSES = ("joint", "drift-group", "energy")
 MEAN_ERROR_SCALES = ("absolute", "relative")
-FAMILY = {"operators": "family", "conditioning": "operator", "v1_share": 0.0}  # the family-trained twins' settings
+FAMILY = {"operators": "family", "conditioning": "operator", "v1_share": 0.0, "blur_std_draw": "uniform"}  # the family-trained twins' settings
 
 
 def check_restorer_settings(config: dict) -> None:
     """`mid` names a U-Net middle; `tasks` is a non-empty list of operators (a task may repeat: each
-    batch draws one entry uniformly); `v1_share` (family-trained twins only) is a probability."""
+    batch draws one entry uniformly); `v1_share` (family-trained twins only) is a probability and
+    `blur_std_draw` one of BLUR_STD_DRAWS."""
     from ..nets.unet import MIDS
 
     if config["mid"] not in MIDS:
@@ -81,6 +83,8 @@ def check_restorer_settings(config: dict) -> None:
         operators.make(task, (config["channels"], config["size"], config["size"]))
     if not 0.0 <= config.get("v1_share", 0.0) <= 1.0:
         raise InvdriftError(f"v1_share {config['v1_share']}: must be in [0, 1]")
+    if config.get("blur_std_draw", "uniform") not in BLUR_STD_DRAWS:
+        raise InvdriftError(f"blur_std_draw {config['blur_std_draw']!r}: use one of {', '.join(BLUR_STD_DRAWS)}")
 
 
 class DriftCondRecipe(FeatureRecipe):
