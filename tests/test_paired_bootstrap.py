@@ -49,6 +49,11 @@ def test_bench_keeps_the_restorations_its_rows_were_scored_on(capsys, tmp_path, 
     x, _ = data.load_slice("mnist", "test", 5, 20, data_root)
     assert metrics.psnr(x_hat, x).double().mean().item() == pytest.approx(row["psnr"], abs=1e-9)
     assert x_hat.min() >= 0 and x_hat.max() <= 1
+    again = tmp_path / "kept-again"  # a row re-run by --again keeps its restorations too
+    assert cli.main(["bench", "--again", "--methods", "wiener", "--out", str(tmp_path / "res"),
+                     "--data-root", str(data_root), "--keep-outputs", str(again)]) == 0
+    x_again, indices_again = kept_outputs.load(again, "mnist", row["operator"], "wiener")
+    assert torch.equal(x_again, x_hat) and torch.equal(indices_again, indices)
     a_file = tmp_path / "a-file"
     a_file.write_text("")
     code = cli.main(["bench", "--task", "denoise", "--methods", "wiener", "--n", "4", "--out", str(tmp_path / "res2"),

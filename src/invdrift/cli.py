@@ -82,7 +82,8 @@ def _bench_again(args: argparse.Namespace) -> None:
         print(f"re-running {group['datasets'][0]} {group['methods'][0]} on {', '.join(group['tasks'])} "
               f"({', '.join(settings)})", flush=True)
         bench.bench(**group, out=out, data_root=args.data_root,
-                    checkpoints=checkpoints, lpips_weights=args.lpips_weights, threads=args.threads)
+                    checkpoints=checkpoints, lpips_weights=args.lpips_weights, threads=args.threads,
+                    keep_outputs=Path(args.keep_outputs) if args.keep_outputs else None)
     print(f"{len(groups)} groups of rows re-run into {out / 'results.md'}")
 
 
