@@ -40,8 +40,13 @@ def cmd_bench(args: argparse.Namespace) -> None:
                        batch_size=args.batch_size, checkpoints=Path(args.checkpoints or default_checkpoints()),
                        lpips_weights=args.lpips_weights, threads=args.threads, samples=args.samples,
                        bf16=args.bf16, skip_missing=grouped,
-                       keep_outputs=Path(args.keep_outputs) if args.keep_outputs else None)
+                       keep_outputs=_kept_outputs(args))
     print(f"{len(rows)} rows written to {Path(args.out) / 'results.md'} (also .csv, .json)")
+
+
+def _kept_outputs(args: argparse.Namespace) -> Path | None:
+    """The folder of --keep-outputs, or None when the restorations are not kept."""
+    return Path(args.keep_outputs) if args.keep_outputs else None
 
 
 BENCH_DEFAULTS = {"dataset": "mnist", "task": "all", "methods": "classical"}  # what a new bench measures
@@ -83,7 +88,7 @@ def _bench_again(args: argparse.Namespace) -> None:
               f"({', '.join(settings)})", flush=True)
         bench.bench(**group, out=out, data_root=args.data_root,
                     checkpoints=checkpoints, lpips_weights=args.lpips_weights, threads=args.threads,
-                    keep_outputs=Path(args.keep_outputs) if args.keep_outputs else None)
+                    keep_outputs=_kept_outputs(args))
     print(f"{len(groups)} groups of rows re-run into {out / 'results.md'}")
 
 

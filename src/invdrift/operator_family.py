@@ -1,9 +1,9 @@
 """The family of operators a family-trained restorer learns from, drawn at random for each batch.
 
 One of the six task kinds, uniformly; then its parameters: noise σ log-uniform in [0.005, 0.3] for every
-kind, blur std uniform in [0.5, 3] (or log-uniform, `blur_std_draw`; kernel side 2⌈3·std − ½⌉ + 1), SR ×2 or ×4, random masks with a
-missing fraction uniform in [0.3, 0.95], boxes of random side (H/8 … H/2) at a random position per image.
-With `v1_share` > 0, that share of the draws is instead one of the six v1 operators exactly (uniformly, or as
+kind, blur std uniform in [0.5, 3] (or log-uniform: `draw_blur_std`; kernel side 2⌈3·std − ½⌉ + 1), SR ×2 or
+×4, random masks with a missing fraction uniform in [0.3, 0.95], boxes of random side (H/8 … H/2) at a random
+position per image. With `v1_share` > 0, that share of the draws is instead one of the six v1 operators exactly (uniformly, or as
 often as each appears in the restorer's `tasks` setting), members of the family that a user is most likely to meet.
 """
 

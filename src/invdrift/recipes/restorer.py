@@ -65,7 +65,8 @@ def start_from_weights(model, config: dict, kinds: tuple[str, ...]) -> None:
 
 LOSSES = ("joint", "drift-group", "energy")
 MEAN_ERROR_SCALES = ("absolute", "relative")
-FAMILY = {"operators": "family", "conditioning": "operator", "v1_share": 0.0, "blur_std_draw": "uniform"}  # the family-trained twins' settings
+# the family-trained twins' settings
+FAMILY = {"operators": "family", "conditioning": "operator", "v1_share": 0.0, "blur_std_draw": "uniform"}
 
 
 def check_restorer_settings(config: dict) -> None:
