@@ -394,3 +394,46 @@ def test_marginal_term_adds_the_batch_drift_to_the_grouped_loss(tmp_path, data_r
     for line in lines:
         assert line["marginal"] > 0 and line["conditional"] > 0
         assert line["loss"] == pytest.approx(line["conditional"] + 0.5 * line["marginal"], rel=1e-4)
+
+
+def test_widened_weights_compute_the_same_function_with_their_copies_apart():
+    """Net2Wider (nets/widen.py): width 32 → 64 gives the same output to float rounding; the two copies of
+    each input weight differ (so training can separate them); shapes that are not a doubling are refused."""
+    from invdrift.nets.widen import groups_kept, widen_state, widen_tensor
+
+    torch.manual_seed(0)
+    narrow = Restorer(1, 32, conditioning="operator")
+    wide = Restorer(1, 64, conditioning="operator")
+    shapes = {k: v.shape for k, v in wide.state_dict().items()}
+    wide.load_state_dict(widen_state(narrow.state_dict(), shapes, generator=torch.Generator().manual_seed(0)))
+    noise, cond = torch.randn(3, 1, 28, 28), torch.rand(3, 4, 28, 28)
+    with torch.no_grad():
+        assert torch.allclose(wide(noise, cond), narrow(noise, cond), atol=1e-5)
+    weight = wide.net.enc0.in_layers[2].weight  # [64, 64, 3, 3], both axes doubled
+    assert not torch.equal(weight[:, 0::2], weight[:, 1::2])
+    assert torch.allclose(weight[:, 0::2] + weight[:, 1::2], narrow.net.enc0.in_layers[2].weight.repeat_interleave(2, 0))
+    again = widen_state(narrow.state_dict(), shapes, generator=torch.Generator().manual_seed(0))
+    assert all(torch.equal(again[k], wide.state_dict()[k]) for k in again)  # one seed, one result
+    assert groups_kept(32) and not groups_kept(8)
+    with pytest.raises(ValueError, match="cannot widen"):
+        widen_tensor(torch.zeros(4, 3), torch.Size([6, 3]), 0.1)
+
+
+def test_a_run_of_twice_the_width_starts_from_narrow_weights(tmp_path, data_root):
+    """`--set width=2w --set init=W` (W of width w ≥ 32) trains on from the widened weights; other widths, and
+    widths under 32 (GroupNorm would regroup the channels), are refused with one line."""
+    tiny = dict(TINY, width=32, steps=1, train_limit=16, batch_size=2)
+    narrow = train.train("regression", "mnist", tiny, tmp_path / "narrow", tmp_path / "narrow_out", data_root,
+                         progress=False)
+    wide = train.train("regression", "mnist", dict(tiny, width=64, init=str(narrow)), tmp_path / "wide",
+                       tmp_path / "wide_out", data_root, progress=False)
+    record = json.loads(wide.with_suffix(".json").read_text())
+    assert record["width"] == 64 and record["init_width"] == 32
+    with pytest.raises(InvdriftError, match="the same width or twice it"):
+        train.train("regression", "mnist", dict(tiny, width=48, init=str(narrow)), tmp_path / "w48",
+                    tmp_path / "w48_out", data_root, progress=False)
+    small = train.train("regression", "mnist", dict(tiny, width=8), tmp_path / "small", tmp_path / "small_out",
+                        data_root, progress=False)
+    with pytest.raises(InvdriftError, match="width ≥ 32 can be widened"):
+        train.train("regression", "mnist", dict(tiny, width=16, init=str(small)), tmp_path / "w16",
+                    tmp_path / "w16_out", data_root, progress=False)

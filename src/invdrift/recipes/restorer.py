@@ -42,16 +42,30 @@ def start_from_weights(model, config: dict, kinds: tuple[str, ...]) -> None:
     """With `init` (a weights file of one of `kinds`, same width): start from those weights, fresh optimiser;
     the config records their label and, if their record holds it, their training time with all runs behind.
     Weights of the plain U-Net (`mid: res`) also start a `mid: attention` run, whose added layers start as
-    the identity (the same function)."""
+    the identity (the same function), and a plain run of twice their width (`nets.widen`: the same
+    function, each channel duplicated, the copies of each input weight perturbed apart)."""
     if not config.get("init"):
         return
     from ..checkpoint import checkpoint_label, load_into, load_model_weights
     from ..nets.unet import GROWN_BY_ATTENTION
+    from ..nets.widen import groups_kept, widen_state
 
     state, source = load_model_weights(config["init"], kinds, config["dataset"])
-    if source.get("width") != config["width"]:
-        raise InvdriftError(f"init {config['init']}: width {source.get('width')}, this run {config['width']}")
     source_mid, mid = source.get("mid", "res"), config["mid"]
+    if source.get("width") == config["width"] // 2 and config["width"] % 2 == 0:
+        if source_mid != "res" or mid != "res" or not groups_kept(source["width"]):
+            raise InvdriftError(f"init {config['init']}: only a plain U-Net (mid res) of width ≥ 32 can be "
+                                f"widened, this one has mid {source_mid!r} and width {source['width']}")
+        generator = torch.Generator().manual_seed(config["seed"])
+        shapes = {k: v.shape for k, v in model.state_dict().items()}
+        try:
+            state = widen_state(state, shapes, generator=generator)
+        except ValueError as err:
+            raise InvdriftError(f"init {config['init']}: {err}") from None
+        config["init_width"] = source["width"]
+    elif source.get("width") != config["width"]:
+        raise InvdriftError(f"init {config['init']}: width {source.get('width')}, this run {config['width']} "
+                            "(the same width or twice it)")
     if source_mid != mid and (source_mid, mid) != ("res", "attention"):
         raise InvdriftError(f"init {config['init']}: mid {source_mid!r}, this run {mid!r} (only res → attention grows)")
     if source_mid != mid:  # the added layers keep their identity initialisation
