@@ -39,7 +39,7 @@ def _restorer_defaults(dataset: str) -> dict:
 
 
 def start_from_weights(model, config: dict, kinds: tuple[str, ...]) -> None:
-    """With `init` (a weights file of one of `kinds`, same width): start from those weights, fresh optimiser;
+    """With `init` (a weights file of one of `kinds`): start from those weights, fresh optimiser;
     the config records their label and, if their record holds it, their training time with all runs behind.
     Weights of the plain U-Net (`mid: res`) also start a `mid: attention` run, whose added layers start as
     the identity (the same function), and a plain run of twice their width (`nets.widen`: the same
@@ -156,7 +156,7 @@ class DriftCondRecipe(FeatureRecipe):
 
     def initialise(self, model, config: dict) -> None:
         """With `init` (a weights file of the regression twin, or of this kind to train a shipped model on
-        with a fresh optimiser; same width): start from those weights."""
+        with a fresh optimiser; same width, or half of it to widen): start from those weights."""
         start_from_weights(model, config, (self.twin, self.kind))
 
     def loss(self, model, env, step, generator, dist):
@@ -243,7 +243,7 @@ class RegressionRecipe(Recipe):
         check_restorer_settings(config)
 
     def initialise(self, model, config: dict) -> None:
-        """With `init` (weights of this kind, same width): train them on with a fresh optimiser."""
+        """With `init` (weights of this kind, same width or half of it): train them on with a fresh optimiser."""
         start_from_weights(model, config, (self.kind,))
 
     def loss(self, model, env, step, generator, dist):
