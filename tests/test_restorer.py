@@ -411,7 +411,8 @@ def test_widened_weights_compute_the_same_function_with_their_copies_apart():
         assert torch.allclose(wide(noise, cond), narrow(noise, cond), atol=1e-5)
     weight = wide.net.enc0.in_layers[2].weight  # [64, 64, 3, 3], both axes doubled
     assert not torch.equal(weight[:, 0::2], weight[:, 1::2])
-    assert torch.allclose(weight[:, 0::2] + weight[:, 1::2], narrow.net.enc0.in_layers[2].weight.repeat_interleave(2, 0))
+    narrow_weight = narrow.net.enc0.in_layers[2].weight
+    assert torch.allclose(weight[:, 0::2] + weight[:, 1::2], narrow_weight.repeat_interleave(2, 0))
     again = widen_state(narrow.state_dict(), shapes, generator=torch.Generator().manual_seed(0))
     assert all(torch.equal(again[k], wide.state_dict()[k]) for k in again)  # one seed, one result
     assert groups_kept(32) and not groups_kept(8)
