@@ -26,14 +26,12 @@ def widen_tensor(narrow: torch.Tensor, shape: torch.Size, perturbation: float,
     duplication, axis 1 (inputs of a weight) doubled by halving, ± `perturbation` × the tensor's std."""
     if narrow.shape == shape:
         return narrow.clone()
-    doubled = [d for d, (a, b) in enumerate(zip(narrow.shape, shape)) if b == 2 * a]
-    if len(narrow.shape) != len(shape) or any(b not in (a, 2 * a) for a, b in zip(narrow.shape, shape)) \
-            or not set(doubled) <= {0, 1}:
+    doubled = {d for d, (a, b) in enumerate(zip(narrow.shape, shape)) if b == 2 * a}
+    kept = {d for d, (a, b) in enumerate(zip(narrow.shape, shape)) if b == a}
+    if len(narrow.shape) != len(shape) or len(doubled | kept) != len(shape) or not doubled <= {0, 1}:
         raise ValueError(f"cannot widen a tensor of shape {tuple(narrow.shape)} to {tuple(shape)}")
     wide = narrow.repeat_interleave(2, dim=0) if 0 in doubled else narrow
     if 1 in doubled:
-        if wide.ndim < 2:
-            raise ValueError(f"cannot widen a tensor of shape {tuple(narrow.shape)} to {tuple(shape)}")
         half = wide / 2
         noise = torch.randn(half.shape, generator=generator, dtype=half.dtype) * perturbation * narrow.std()
         wide = torch.stack([half + noise, half - noise], dim=2).flatten(1, 2)

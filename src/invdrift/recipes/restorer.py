@@ -48,21 +48,11 @@ def start_from_weights(model, config: dict, kinds: tuple[str, ...]) -> None:
         return
     from ..checkpoint import checkpoint_label, load_into, load_model_weights
     from ..nets.unet import GROWN_BY_ATTENTION
-    from ..nets.widen import groups_kept, widen_state
 
     state, source = load_model_weights(config["init"], kinds, config["dataset"])
     source_mid, mid = source.get("mid", "res"), config["mid"]
-    if source.get("width") == config["width"] // 2 and config["width"] % 2 == 0:
-        if source_mid != "res" or mid != "res" or not groups_kept(source["width"]):
-            raise InvdriftError(f"init {config['init']}: only a plain U-Net (mid res) of width ≥ 32 can be "
-                                f"widened, this one has mid {source_mid!r} and width {source['width']}")
-        generator = torch.Generator().manual_seed(config["seed"])
-        shapes = {k: v.shape for k, v in model.state_dict().items()}
-        try:
-            state = widen_state(state, shapes, generator=generator)
-        except ValueError as err:
-            raise InvdriftError(f"init {config['init']}: {err}") from None
-        config["init_width"] = source["width"]
+    if 2 * source.get("width", 0) == config["width"]:
+        state = _widened(state, source, model, config)
     elif source.get("width") != config["width"]:
         raise InvdriftError(f"init {config['init']}: width {source.get('width')}, this run {config['width']} "
                             "(the same width or twice it)")
@@ -75,6 +65,23 @@ def start_from_weights(model, config: dict, kinds: tuple[str, ...]) -> None:
     config["init_weights"] = checkpoint_label(config["init"])
     if source.get("lineage_seconds") is not None:
         config["init_lineage_seconds"] = source["lineage_seconds"]
+
+
+def _widened(state: dict, source: dict, model, config: dict) -> dict:
+    """`state` of a plain U-Net of half the run's width in the run's shapes (`nets.widen`, seeded by the
+    run's seed); the config records the width it came from."""
+    from ..nets.widen import groups_kept, widen_state
+
+    if source.get("mid", "res") != "res" or config["mid"] != "res" or not groups_kept(source["width"]):
+        raise InvdriftError(f"init {config['init']}: only a plain U-Net (mid res) of width ≥ 32 can be widened, "
+                            f"this one has mid {source.get('mid', 'res')!r} and width {source['width']}")
+    shapes = {k: v.shape for k, v in model.state_dict().items()}
+    try:
+        state = widen_state(state, shapes, generator=torch.Generator().manual_seed(config["seed"]))
+    except ValueError as err:
+        raise InvdriftError(f"init {config['init']}: {err}") from None
+    config["init_width"] = source["width"]
+    return state
 
 
 LOSSES = ("joint", "drift-group", "energy")
