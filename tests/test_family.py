@@ -1,6 +1,7 @@
 """The operator family and the restorers trained on it: draws, membership, task-free conditioning."""
 
 import json
+import math
 
 import pytest
 import torch
@@ -152,3 +153,92 @@ def test_log_mse_batch_loss_weighs_each_batch_by_the_inverse_of_its_error(tmp_pa
     assert json.loads(weights.with_suffix(".json").read_text())["batch_loss"] == "log-mse"
     with pytest.raises(InvdriftError, match="batch_loss 'l1': use one of mse, log-mse"):
         train.resolve_config("regression", "mnist", {"batch_loss": "l1"})
+
+
+def test_the_noise_level_embedding_starts_as_the_same_function_and_then_reads_the_noise_map():
+    """`sigma_embedding`: its per-block biases start at zero (the plain restorer's output, so shipped weights
+    train on unchanged); once they are not zero the output depends on the noise level the map holds; the
+    embedded step grows with σ and is floored; the task conditioning (no noise map) is refused."""
+    from invdrift.nets.restorer import Restorer, noise_level_steps
+
+    torch.manual_seed(0)
+    plain = Restorer(1, 8, stochastic=False, conditioning="operator")
+    embedded = Restorer(1, 8, stochastic=False, conditioning="operator", sigma_embedding=True)
+    embedded.load_state_dict(plain.state_dict() | {k: v for k, v in embedded.state_dict().items()
+                                                    if k not in plain.state_dict()})
+    y = torch.rand(2, *MNIST)
+    op = operators.make("denoise:sigma=0.1", MNIST)
+    cond = condition(y, op, "operator")
+    noise = torch.zeros_like(y)
+    with torch.no_grad():
+        assert torch.equal(embedded(noise, cond), plain(noise, cond))
+        torch.nn.init.normal_(embedded.net.mid.emb.weight)
+        other = cond.clone()
+        other[:, -1] = 0.2  # only the noise-level map moves
+        moved = embedded(noise, other) - embedded(noise, cond)
+        plain_moved = plain(noise, other) - plain(noise, cond)
+    assert not torch.allclose(moved, plain_moved, atol=1e-4)
+    steps = noise_level_steps(torch.tensor([0.0, 1e-3, 0.005, 0.1, 0.3]))
+    assert steps[0] == steps[1] == 0 and bool((steps[1:].diff() > 0).all())
+    with pytest.raises(ValueError, match="needs the operator conditioning"):
+        Restorer(1, 8, conditioning="task", sigma_embedding=True)
+
+
+def test_family_weights_without_the_embedding_start_a_run_with_it(tmp_path, data_root):
+    """`--set sigma_embedding=true --set init=W` (W without it) trains on from W and records the setting; the
+    reverse (embedded weights into a run without it) is refused as weights that do not fit; a value that is
+    not a boolean, or the setting on a task-conditioned restorer, is refused before any work."""
+    from invdrift import train
+    from invdrift.errors import InvdriftError
+
+    overrides = {"width": 8, "batch_size": 8, "steps": 1, "train_limit": 64, "warmup": 1}
+    plain = train.train("regression-family", "mnist", overrides, tmp_path / "run", tmp_path / "a", data_root,
+                        progress=False)
+    embedded = train.train("regression-family", "mnist", dict(overrides, sigma_embedding=True, init=str(plain)),
+                           tmp_path / "run2", tmp_path / "b", data_root, progress=False)
+    assert json.loads(embedded.with_suffix(".json").read_text())["sigma_embedding"] is True
+    with pytest.raises(InvdriftError, match="does not fit this architecture: unexpected"):
+        train.train("drift-cond-family", "mnist", dict(overrides, samples_per_y=2, init=str(embedded)),
+                    tmp_path / "run3", tmp_path / "c", data_root, progress=False)
+    with pytest.raises(InvdriftError, match="sigma_embedding 'yes': use true or false"):
+        train.resolve_config("regression-family", "mnist", {"sigma_embedding": "yes"})
+    with pytest.raises(InvdriftError, match="true needs the operator conditioning"):
+        train.resolve_config("regression-family", "mnist", {"sigma_embedding": True, "conditioning": "task"})
+
+
+def test_the_output_gain_scales_the_residual_and_starts_at_one():
+    """`output_gain`: weights without it, given a zero log-gain channel (`with_output_gain`), compute the same
+    function; a log-gain a multiplies the residual on A†y by exp(a); weights that already have it are refused."""
+    from invdrift.nets.restorer import Restorer, with_output_gain
+
+    torch.manual_seed(0)
+    plain = Restorer(1, 8, conditioning="operator")
+    gained = Restorer(1, 8, conditioning="operator", output_gain=True)
+    gained.load_state_dict(with_output_gain(plain.state_dict(), 1))
+    op = operators.make("deblur:std=2.2,sigma=0.07", MNIST)
+    cond = condition(torch.rand(2, *MNIST), op, "operator")
+    noise = torch.randn(2, *MNIST)
+    with torch.no_grad():
+        assert torch.equal(gained(noise, cond), plain(noise, cond))
+        gained.net.out[-1].bias[1] = math.log(0.25)  # a = log 1/4 everywhere
+        assert torch.allclose(gained(noise, cond) - cond[:, :1], 0.25 * (plain(noise, cond) - cond[:, :1]),
+                              atol=1e-6)
+    with pytest.raises(ValueError, match="the last convolution has 2 outputs"):
+        with_output_gain(gained.state_dict(), 1)
+
+
+def test_family_weights_without_the_output_gain_start_a_run_with_it(tmp_path, data_root):
+    """`--set output_gain=true --set init=W` (W without it) trains on from W, for both twins, and records the
+    setting; a value that is not a boolean is refused before any work."""
+    from invdrift import train
+    from invdrift.errors import InvdriftError
+
+    overrides = {"width": 8, "batch_size": 8, "steps": 1, "train_limit": 64, "warmup": 1}
+    plain = train.train("regression-family", "mnist", overrides, tmp_path / "run", tmp_path / "a", data_root,
+                        progress=False)
+    for kind, extra in (("regression-family", {}), ("drift-cond-family", {"samples_per_y": 2})):
+        gained = train.train(kind, "mnist", overrides | extra | {"output_gain": True, "init": str(plain)},
+                             tmp_path / f"run-{kind}", tmp_path / kind, data_root, progress=False)
+        assert json.loads(gained.with_suffix(".json").read_text())["output_gain"] is True
+    with pytest.raises(InvdriftError, match="output_gain 1: use true or false"):
+        train.resolve_config("drift-cond-family", "mnist", {"output_gain": 1})

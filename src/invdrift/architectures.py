@@ -27,7 +27,9 @@ def _restorer(stochastic: bool) -> Callable[[dict], torch.nn.Module]:
 
         return Restorer(config["channels"], config["width"], stochastic=stochastic,
                         conditioning=config.get("conditioning", "task"), mid=config.get("mid", "res"),
-                        noise_downsample=config.get("noise_downsample", 1))
+                        noise_downsample=config.get("noise_downsample", 1),
+                        sigma_embedding=config.get("sigma_embedding", False),
+                        output_gain=config.get("output_gain", False))
     return build
 
 

@@ -8,7 +8,17 @@ from torch import nn
 
 from ..conditioning import condition, condition_channels
 from ..operators import Operator
-from .unet import UNet
+from .denoiser import timestep_embedding
+from .unet import ResBlock, UNet
+
+SIGMA_FLOOR = 1e-3  # noise levels under it are embedded as it (a noiseless operator)
+SIGMA_EMBEDDING_KEYS = ("sigma_embed.", ".emb.")  # the keys `sigma_embedding` adds to a restorer's weights
+
+
+def noise_level_steps(sigma: torch.Tensor) -> torch.Tensor:
+    """A noise level σ (in [0, 1] pixel units) as the continuous 'step' the sinusoidal embedding takes:
+    100 · ln(σ / SIGMA_FLOOR), so σ 0.005 … 0.3 spans about 160 … 570 and each factor e adds 100."""
+    return 100.0 * torch.log(sigma.clamp_min(SIGMA_FLOOR) / SIGMA_FLOOR)
 
 
 def input_noise(n: int, channels: int, h: int, w: int, downsample: int = 1,
@@ -26,22 +36,54 @@ class Restorer(nn.Module):
 
     `stochastic=False` (the regression baseline) feeds zeros instead of noise: same architecture.
     `noise_downsample` r: ε is drawn at 1/r of the image's resolution (`input_noise`).
+    `sigma_embedding` (operator conditioning only): the noise level, read from the noise-level map, is also
+    embedded (sinusoidal, then an MLP, as the DDPM's time step) and added as a per-sample bias in every
+    ResBlock. Those biases start at zero, so weights without the embedding load and keep their function.
+    `output_gain`: the U-Net has one more output channel, a log-gain a per pixel, and the residual it adds
+    is r · exp(a), so that a residual of any size (σ-small on a nearly noiseless operator, large in a hole)
+    is predicted to the same relative precision. a starts at zero (gain 1): weights without it keep their
+    function (`with_output_gain`).
     """
 
     def __init__(self, channels: int = 1, width: int = 32, stochastic: bool = True, conditioning: str = "task",
-                 mid: str = "res", noise_downsample: int = 1):
+                 mid: str = "res", noise_downsample: int = 1, sigma_embedding: bool = False,
+                 output_gain: bool = False):
         super().__init__()
+        if sigma_embedding and conditioning != "operator":
+            raise ValueError("sigma_embedding needs the operator conditioning (its noise-level map)")
         self.channels = channels
         self.stochastic = stochastic
         self.noise_downsample = noise_downsample
         self.conditioning = conditioning  # conditioning.CONDITIONINGS
-        self.net = UNet(condition_channels(channels, conditioning) + channels, channels, width, mid=mid)
+        self.width = width
+        emb_dim = 4 * width if sigma_embedding else 0
+        self.sigma_embed = nn.Sequential(nn.Linear(width, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim)) \
+            if sigma_embedding else None
+        self.output_gain = output_gain
+        self.net = UNet(condition_channels(channels, conditioning) + channels, channels + int(output_gain), width,
+                        emb_dim, mid=mid)
+        if output_gain:
+            last = self.net.out[-1]
+            with torch.no_grad():
+                last.weight[channels:].zero_()
+                last.bias[channels:].zero_()
+        for block in self.net.modules():
+            if isinstance(block, ResBlock) and block.emb is not None:
+                nn.init.zeros_(block.emb.weight)
+                nn.init.zeros_(block.emb.bias)
 
     def forward(self, noise: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         if not self.stochastic:
             noise = torch.zeros_like(noise)
         pinv = cond[:, : self.channels]
-        return pinv + self.net(torch.cat([noise, cond], dim=1))
+        emb = None
+        if self.sigma_embed is not None:  # the noise-level map is the last conditioning channel
+            sigma = cond[:, -1].mean(dim=(-2, -1))
+            emb = self.sigma_embed(timestep_embedding(noise_level_steps(sigma), self.width).to(cond.dtype))
+        out = self.net(torch.cat([noise, cond], dim=1), emb)
+        if self.output_gain:
+            return pinv + out[:, : self.channels] * out[:, self.channels:].exp()
+        return pinv + out
 
     def restore(self, y: torch.Tensor, op: Operator, samples: int = 1,
                 generator: torch.Generator | None = None, noise_scale: float = 1.0) -> torch.Tensor:
@@ -54,3 +96,13 @@ class Restorer(nn.Module):
             noise = noise_scale * input_noise(n, self.channels, h, w, self.noise_downsample, generator)
             outs.append(self(noise, cond))
         return torch.stack(outs)
+
+
+def with_output_gain(state: dict[str, torch.Tensor], channels: int) -> dict[str, torch.Tensor]:
+    """Weights of a restorer without `output_gain` in the shapes of one with it: the log-gain channel of the
+    last convolution is zero (gain 1), so the function is unchanged."""
+    weight, bias = state["net.out.2.weight"], state["net.out.2.bias"]
+    if weight.shape[0] != channels:
+        raise ValueError(f"the last convolution has {weight.shape[0]} outputs, expected {channels} (no gain yet)")
+    return state | {"net.out.2.weight": torch.cat([weight, torch.zeros_like(weight[:1])]),
+                    "net.out.2.bias": torch.cat([bias, torch.zeros_like(bias[:1])])}

@@ -43,7 +43,9 @@ def start_from_weights(model, config: dict, kinds: tuple[str, ...]) -> None:
     the config records their label and, if their record holds it, their training time with all runs behind.
     Weights of the plain U-Net (`mid: res`) also start a `mid: attention` run, whose added layers start as
     the identity (the same function), and a plain run of twice their width (`nets.widen`: the same
-    function, each channel duplicated, the copies of each input weight perturbed apart)."""
+    function, each channel duplicated, the copies of each input weight perturbed apart). Weights without
+    the noise-level embedding start a run with it (`sigma_embedding`: its biases start at zero, the same
+    function), and so do weights without the output gain a run with it (`output_gain`: gain 1 at the start)."""
     if not config.get("init"):
         return
     from ..checkpoint import checkpoint_label, load_into, load_model_weights
@@ -61,10 +63,25 @@ def start_from_weights(model, config: dict, kinds: tuple[str, ...]) -> None:
     if source_mid != mid:  # the added layers keep their identity initialisation
         grown = tuple("net." + prefix for prefix in GROWN_BY_ATTENTION)
         state = state | {k: v for k, v in model.state_dict().items() if k.startswith(grown)}
+    if config.get("output_gain", False) and not source.get("output_gain", False):
+        from ..nets.restorer import with_output_gain
+
+        try:
+            state = with_output_gain(state, config["channels"])
+        except ValueError as err:
+            raise InvdriftError(f"init {config['init']}: {err}") from None
+    if config.get("sigma_embedding", False) and not source.get("sigma_embedding", False):
+        state = state | {k: v for k, v in model.state_dict().items() if _added_by_sigma_embedding(k)}
     load_into(model, state, config["init"])
     config["init_weights"] = checkpoint_label(config["init"])
     if source.get("lineage_seconds") is not None:
         config["init_lineage_seconds"] = source["lineage_seconds"]
+
+
+def _added_by_sigma_embedding(key: str) -> bool:
+    from ..nets.restorer import SIGMA_EMBEDDING_KEYS
+
+    return key.startswith(SIGMA_EMBEDDING_KEYS[0]) or SIGMA_EMBEDDING_KEYS[1] in key
 
 
 def _widened(state: dict, source: dict, model, config: dict) -> dict:
@@ -87,13 +104,15 @@ def _widened(state: dict, source: dict, model, config: dict) -> dict:
 LOSSES = ("joint", "drift-group", "energy")
 MEAN_ERROR_SCALES = ("absolute", "relative")
 # the family-trained twins' settings
-FAMILY = {"operators": "family", "conditioning": "operator", "v1_share": 0.0, "blur_std_draw": "uniform"}
+FAMILY = {"operators": "family", "conditioning": "operator", "v1_share": 0.0, "blur_std_draw": "uniform",
+          "sigma_embedding": False, "output_gain": False}
 
 
 def check_restorer_settings(config: dict) -> None:
     """`mid` names a U-Net middle; `tasks` is a non-empty list of operators (a task may repeat: each
-    batch draws one entry uniformly); `v1_share` (family-trained twins only) is a probability and
-    `blur_std_draw` one of BLUR_STD_DRAWS."""
+    batch draws one entry uniformly); `v1_share` (family-trained twins only) is a probability,
+    `blur_std_draw` one of BLUR_STD_DRAWS, `sigma_embedding` true or false (true needs the operator
+    conditioning) and `output_gain` true or false."""
     from ..nets.unet import MIDS
 
     if config["mid"] not in MIDS:
@@ -107,6 +126,12 @@ def check_restorer_settings(config: dict) -> None:
         raise InvdriftError(f"v1_share {config['v1_share']}: must be in [0, 1]")
     if config.get("blur_std_draw", "uniform") not in BLUR_STD_DRAWS:
         raise InvdriftError(f"blur_std_draw {config['blur_std_draw']!r}: use one of {', '.join(BLUR_STD_DRAWS)}")
+    if not isinstance(config.get("output_gain", False), bool):
+        raise InvdriftError(f"output_gain {config['output_gain']!r}: use true or false")
+    embedding = config.get("sigma_embedding", False)
+    if not isinstance(embedding, bool) or (embedding and config.get("conditioning", "task") != "operator"):
+        raise InvdriftError(f"sigma_embedding {embedding!r}: use true or false; true needs the operator "
+                            "conditioning of the family-trained restorers")
 
 
 class DriftCondRecipe(FeatureRecipe):
