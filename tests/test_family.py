@@ -229,7 +229,7 @@ def test_the_output_gain_scales_the_residual_and_starts_at_one():
 
 def test_family_weights_without_the_output_gain_start_a_run_with_it(tmp_path, data_root):
     """`--set output_gain=true --set init=W` (W without it) trains on from W, for both twins, and records the
-    setting; a value that is not a boolean is refused before any work."""
+    setting; a value that is not a boolean is refused before any work; widening in the same run is refused."""
     from invdrift import train
     from invdrift.errors import InvdriftError
 
@@ -242,3 +242,10 @@ def test_family_weights_without_the_output_gain_start_a_run_with_it(tmp_path, da
         assert json.loads(gained.with_suffix(".json").read_text())["output_gain"] is True
     with pytest.raises(InvdriftError, match="output_gain 1: use true or false"):
         train.resolve_config("drift-cond-family", "mnist", {"output_gain": 1})
+    narrow = dict(overrides, width=32, batch_size=2, train_limit=16)
+    width32 = train.train("regression-family", "mnist", narrow, tmp_path / "run32", tmp_path / "w32", data_root,
+                          progress=False)
+    for added in ({"output_gain": True}, {"sigma_embedding": True}):  # one change per run
+        with pytest.raises(InvdriftError, match=f"widening and adding {next(iter(added))} in one run"):
+            train.train("regression-family", "mnist", narrow | added | {"width": 64, "init": str(width32)},
+                        tmp_path / "run64", tmp_path / "w64", data_root, progress=False)

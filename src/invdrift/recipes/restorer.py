@@ -53,7 +53,11 @@ def start_from_weights(model, config: dict, kinds: tuple[str, ...]) -> None:
 
     state, source = load_model_weights(config["init"], kinds, config["dataset"])
     source_mid, mid = source.get("mid", "res"), config["mid"]
+    added = [key for key in ("sigma_embedding", "output_gain") if config.get(key, False) and not source.get(key, False)]
     if 2 * source.get("width", 0) == config["width"]:
+        if added:
+            raise InvdriftError(f"init {config['init']}: widening and adding {' and '.join(added)} in one run; "
+                                "widen first, then add it in a run of its own")
         state = _widened(state, source, model, config)
     elif source.get("width") != config["width"]:
         raise InvdriftError(f"init {config['init']}: width {source.get('width')}, this run {config['width']} "
@@ -63,14 +67,14 @@ def start_from_weights(model, config: dict, kinds: tuple[str, ...]) -> None:
     if source_mid != mid:  # the added layers keep their identity initialisation
         grown = tuple("net." + prefix for prefix in GROWN_BY_ATTENTION)
         state = state | {k: v for k, v in model.state_dict().items() if k.startswith(grown)}
-    if config.get("output_gain", False) and not source.get("output_gain", False):
+    if "output_gain" in added:
         from ..nets.restorer import with_output_gain
 
         try:
             state = with_output_gain(state, config["channels"])
         except ValueError as err:
             raise InvdriftError(f"init {config['init']}: {err}") from None
-    if config.get("sigma_embedding", False) and not source.get("sigma_embedding", False):
+    if "sigma_embedding" in added:
         state = state | {k: v for k, v in model.state_dict().items() if _added_by_sigma_embedding(k)}
     load_into(model, state, config["init"])
     config["init_weights"] = checkpoint_label(config["init"])
