@@ -12,13 +12,17 @@ from .denoiser import timestep_embedding
 from .unet import ResBlock, UNet
 
 SIGMA_FLOOR = 1e-3  # noise levels under it are embedded as it (a noiseless operator)
-SIGMA_EMBEDDING_KEYS = ("sigma_embed.", ".emb.")  # the keys `sigma_embedding` adds to a restorer's weights
 
 
 def noise_level_steps(sigma: torch.Tensor) -> torch.Tensor:
     """A noise level σ (in [0, 1] pixel units) as the continuous 'step' the sinusoidal embedding takes:
     100 · ln(σ / SIGMA_FLOOR), so σ 0.005 … 0.3 spans about 160 … 570 and each factor e adds 100."""
     return 100.0 * torch.log(sigma.clamp_min(SIGMA_FLOOR) / SIGMA_FLOOR)
+
+
+def added_by_sigma_embedding(key: str) -> bool:
+    """Is this weight's key one that `sigma_embedding` adds (its MLP, or a ResBlock's embedding bias)?"""
+    return key.startswith("sigma_embed.") or ".emb." in key
 
 
 def input_noise(n: int, channels: int, h: int, w: int, downsample: int = 1,

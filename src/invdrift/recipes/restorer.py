@@ -49,6 +49,7 @@ def start_from_weights(model, config: dict, kinds: tuple[str, ...]) -> None:
     if not config.get("init"):
         return
     from ..checkpoint import checkpoint_label, load_into, load_model_weights
+    from ..nets.restorer import added_by_sigma_embedding, with_output_gain
     from ..nets.unet import GROWN_BY_ATTENTION
 
     state, source = load_model_weights(config["init"], kinds, config["dataset"])
@@ -68,24 +69,16 @@ def start_from_weights(model, config: dict, kinds: tuple[str, ...]) -> None:
         grown = tuple("net." + prefix for prefix in GROWN_BY_ATTENTION)
         state = state | {k: v for k, v in model.state_dict().items() if k.startswith(grown)}
     if "output_gain" in added:
-        from ..nets.restorer import with_output_gain
-
         try:
             state = with_output_gain(state, config["channels"])
         except ValueError as err:
             raise InvdriftError(f"init {config['init']}: {err}") from None
     if "sigma_embedding" in added:
-        state = state | {k: v for k, v in model.state_dict().items() if _added_by_sigma_embedding(k)}
+        state = state | {k: v for k, v in model.state_dict().items() if added_by_sigma_embedding(k)}
     load_into(model, state, config["init"])
     config["init_weights"] = checkpoint_label(config["init"])
     if source.get("lineage_seconds") is not None:
         config["init_lineage_seconds"] = source["lineage_seconds"]
-
-
-def _added_by_sigma_embedding(key: str) -> bool:
-    from ..nets.restorer import SIGMA_EMBEDDING_KEYS
-
-    return key.startswith(SIGMA_EMBEDDING_KEYS[0]) or SIGMA_EMBEDDING_KEYS[1] in key
 
 
 def _widened(state: dict, source: dict, model, config: dict) -> dict:
