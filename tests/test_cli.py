@@ -22,6 +22,11 @@ def run_cli(args, capsys):
     (["bench", "--threads", "0"], "--threads"),
     (["train", "nonsense"], "unknown model kind"),
     (["train", "classifier", "--set", "bogus=1"], "unknown setting"),
+    (["train", "drift-cond", "--set", "beta=abc"], "beta 'abc': must be a finite number"),
+    (["train", "regression", "--set", "lr=NaN"], "lr nan: must be a finite number"),
+    (["train", "drift-cond", "--set", "samples_per_y=2.5"], "samples_per_y 2.5: must be a whole number"),
+    (["train", "regression", "--set", "bf16=1"], "bf16 1: use true or false"),
+    (["train", "regression", "--set", "betas=0.9"], "betas 0.9: must be a list"),
     (["sample", "--model", "ddpm", "--check"], "one-step generator"),
 ])
 def test_bad_input_is_one_line_exit_2_nothing_written(args, message, capsys, tmp_path, data_root):

@@ -396,6 +396,27 @@ def test_marginal_term_adds_the_batch_drift_to_the_grouped_loss(tmp_path, data_r
         assert line["loss"] == pytest.approx(line["conditional"] + 0.5 * line["marginal"], rel=1e-4)
 
 
+def test_energy_term_adds_the_energy_score_to_the_grouped_drift(tmp_path, data_root):
+    """`energy_weight` λ adds λ × the energy score per group on the same features: the logged loss is the
+    drift plus λ times the score, both logged; at λ = 0 nothing is added and the first step's drift (same
+    draws, same network) is the same. Without the grouped drift, or negative, it is refused in one line."""
+    logs = {}
+    for weight in (0.0, 0.5):
+        settings = dict(TINY, train_limit=64, batch_size=4, steps=2, log_every=1, loss="drift-group",
+                        samples_per_y=2, energy_weight=weight)
+        train.train("drift-cond", "mnist", settings, tmp_path / f"run{weight}", tmp_path / f"out{weight}",
+                    data_root, progress=False)
+        logs[weight] = [json.loads(line) for line in (tmp_path / f"run{weight}" / "log.jsonl").read_text().splitlines()]
+    assert "energy" not in logs[0.0][0]
+    for line in logs[0.5]:
+        assert line["energy"] > 0 and line["loss"] == pytest.approx(line["drift"] + 0.5 * line["energy"], rel=1e-4)
+    assert logs[0.5][0]["drift"] == pytest.approx(logs[0.0][0]["loss"], rel=1e-6)
+    for settings in ({"loss": "drift-group", "samples_per_y": 2, "energy_weight": -1.0},
+                     {"loss": "energy", "samples_per_y": 2, "energy_weight": 1.0}, {"energy_weight": 1.0}):
+        with pytest.raises(InvdriftError, match="energy_weight"):
+            train.resolve_config("drift-cond", "mnist", settings)
+
+
 def test_widened_weights_compute_the_same_function_with_their_copies_apart():
     """Net2Wider (nets/widen.py): width 32 → 64 gives the same output to float rounding; the two copies of
     each input weight differ (so training can separate them); shapes that are not a doubling are refused."""

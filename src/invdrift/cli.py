@@ -393,7 +393,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=None, help="global batch size")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a recipe setting (repeatable)")
+                   help="override a recipe setting (repeatable); the value is read as JSON where it "
+                        "can be (numbers, true/false, [lists]) and must have the type of the setting's default")
     p.add_argument("--run-dir", default=None, help="training state folder (default runs/KIND-DATASET)")
     p.add_argument("--out", default="checkpoints", help="where the final weights go (default checkpoints/)")
     p.add_argument("--fresh", action="store_true", help="ignore an existing state in --run-dir")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 import time
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ ARCH_KEYS_IGNORED_ON_RESUME = ("steps", "ckpt_every", "log_every")
 # so the EMA starts from the initial weights (for a warm start from averaged weights)
 COMMON_DEFAULTS = {"bf16": False, "lr_decay": "none", "ema_warmup": True}
 # settings some kinds gained after runs were started: a saved run without one had its default
-LATER_DEFAULTS = {"mid": "res", "noise_downsample": 1, "marginal_weight": 0.0}
+LATER_DEFAULTS = {"mid": "res", "noise_downsample": 1, "marginal_weight": 0.0, "energy_weight": 0.0}
 LR_DECAYS = ("none", "linear")
 
 
@@ -190,6 +191,23 @@ def valid_temperatures(value) -> bool:
             and all(isinstance(t, (int, float)) and not isinstance(t, bool) and 0 < t < float("inf") for t in value))
 
 
+def setting_type_error(key: str, default, value) -> str | None:
+    """Why `value` cannot stand where the recipe's default is `default` (None if it can): a setting keeps
+    its default's type; a whole number also stands for a real one, and real numbers must be finite."""
+    if isinstance(default, bool):
+        return None if isinstance(value, bool) else "use true or false"
+    if isinstance(default, int):
+        return None if isinstance(value, int) and not isinstance(value, bool) else "must be a whole number"
+    if isinstance(default, float):
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        return None if number and math.isfinite(value) else "must be a finite number"
+    if isinstance(default, str):
+        return None if isinstance(value, str) else "must be a text"
+    if isinstance(default, list):
+        return None if isinstance(value, list) else "must be a list in square brackets"
+    return None
+
+
 def resolve_config(kind: str, dataset: str, overrides: dict) -> dict:
     """Recipe defaults for the dataset, updated with `overrides`, checked for unknown keys."""
     if kind not in RECIPES:
@@ -199,6 +217,10 @@ def resolve_config(kind: str, dataset: str, overrides: dict) -> dict:
     if unknown:
         raise InvdriftError(f"unknown setting(s) for {kind}: {', '.join(unknown)} "
                             f"(known: {', '.join(sorted(config))})")
+    for key, value in overrides.items():
+        problem = setting_type_error(key, config[key], value)
+        if problem:
+            raise InvdriftError(f"{key} {value!r}: {problem}")
     config.update(overrides)
     config.update(kind=kind, dataset=dataset)
     if config["lr_decay"] not in LR_DECAYS:

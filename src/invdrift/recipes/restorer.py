@@ -141,6 +141,10 @@ class DriftCondRecipe(FeatureRecipe):
     `marginal_weight` (grouped losses) that multiple of the drift of all the batch's samples towards all its
     clean images (`marginal_drift_loss`: the restorations' marginal towards the data's), and
     `marginal_positives` more clean train images drawn each step as that term's positives beside them.
+    `energy_weight` (grouped drift only) adds that multiple of the energy score per group on the same
+    features (`energy_score_loss`, distances to the power `energy_beta`): a strictly proper scoring rule,
+    whose minimiser is the posterior itself, beside a drift whose estimate from one clean image per group
+    need not vanish there.
     `clip_samples` computes the drift (or energy) features of the samples clipped to [0, 1], as they are
     evaluated (`inward_clamp`); the mean's error stays on the unclipped samples. `mean_error_scale: relative`
     divides the mean's error by the batch's one-sample MSE (a constant for the gradient), so that a batch of a
@@ -153,7 +157,7 @@ class DriftCondRecipe(FeatureRecipe):
     def defaults(self, dataset: str) -> dict:
         return _restorer_defaults(dataset) | {
             "samples_per_y": 2, "beta": 1.0, "fidelity": 0.0, "loss": "joint", "energy_beta": 1.0,
-            "mean_weight": 0.0, "marginal_weight": 0.0, "marginal_positives": 0, "noise_downsample": 1,
+            "mean_weight": 0.0, "marginal_weight": 0.0, "energy_weight": 0.0, "marginal_positives": 0, "noise_downsample": 1,
             "clip_samples": False, "mean_error_scale": "absolute",
             "features": "classifier" if dataset == "cifar10" else "pixels",
             "temperatures": [0.02, 0.05, 0.2]}
@@ -169,6 +173,9 @@ class DriftCondRecipe(FeatureRecipe):
             weight = config.get(term, 0.0)
             if weight < 0 or (weight > 0 and config.get("loss", "joint") == "joint"):
                 raise InvdriftError(f"{term} {weight}: must be ≥ 0, and needs a grouped loss")
+        energy_weight = config.get("energy_weight", 0.0)
+        if energy_weight < 0 or (energy_weight > 0 and config.get("loss", "joint") != "drift-group"):
+            raise InvdriftError(f"energy_weight {energy_weight}: must be ≥ 0, and needs loss drift-group")
         extra = config.get("marginal_positives", 0)
         whole = isinstance(extra, int) and not isinstance(extra, bool) and extra >= 0
         if not whole or (extra > 0 and not config.get("marginal_weight", 0.0) > 0):
@@ -207,6 +214,10 @@ class DriftCondRecipe(FeatureRecipe):
                 clean_feats = [f.float() for f in features(x)]
             if kind == "drift-group":
                 loss, info = grouped_drift_loss(gen_feats, clean_feats, k, tuple(config["temperatures"]))
+                if config.get("energy_weight", 0.0) > 0:
+                    score, _ = energy_score_loss(gen_feats, clean_feats, k, config["energy_beta"])
+                    info["drift"], info["energy"] = loss.item(), score.item()
+                    loss = loss + config["energy_weight"] * score
             elif kind == "energy":
                 loss, info = energy_score_loss(gen_feats, clean_feats, k, config["energy_beta"])
             else:
@@ -221,7 +232,7 @@ class DriftCondRecipe(FeatureRecipe):
                 marginal, _ = marginal_drift_loss(gen_feats, data_feats, tuple(config["temperatures"]))
                 info["marginal"], info["conditional"] = marginal.item(), loss.item()
                 loss = loss + config["marginal_weight"] * marginal
-        logs = {k_: round(v, 5) for k_, v in info.items() if k_.startswith("f0_") or k_ in ("marginal", "conditional")}
+        logs = {k_: round(v, 5) for k_, v in info.items() if k_.startswith("f0_") or k_ in ("marginal", "conditional", "drift", "energy")}
         with torch.no_grad():
             logs["mse"] = (first.float() - x).pow(2).mean().item()
         if config.get("mean_weight", 0.0) > 0:
