@@ -27,6 +27,11 @@ def run_cli(args, capsys):
     (["train", "drift-cond", "--set", "samples_per_y=2.5"], "samples_per_y 2.5: must be a whole number"),
     (["train", "regression", "--set", "bf16=1"], "bf16 1: use true or false"),
     (["train", "regression", "--set", "betas=0.9"], "betas 0.9: must be a list"),
+    (["train", "regression", "--steps", "0"], "--steps: must be at least 1, got 0"),
+    (["train", "regression", "--set", "batch_size=0"], "batch_size 0: must be at least 1"),
+    (["bench", "--n", "0"], "--n: must be at least 1, got 0"),
+    (["bench", "--batch-size", "0"], "--batch-size: must be at least 1, got 0"),
+    (["speed", "--methods", "pinv", "--repeats", "0"], "--repeats: must be at least 1, got 0"),
     (["sample", "--model", "ddpm", "--check"], "one-step generator"),
 ])
 def test_bad_input_is_one_line_exit_2_nothing_written(args, message, capsys, tmp_path, data_root):
@@ -192,8 +197,12 @@ def test_method_parameters_parse_and_are_checked():
     assert registry.split_method("dps:clamp=true,zeta=0.1") == ("dps", {"clamp": 1, "zeta": 0.1})
     assert registry.split_method("sdedit:t=250") == ("sdedit", {"t_start": 250})
     assert registry.split_method("diffpir:steps=20,lambda=7") == ("diffpir", {"steps": 20, "lam": 7.0})
-    for bad, words in [("ddrm:gamma=1", "unknown parameter"), ("ddrm:steps=x", "must be a int"),
-                       ("dps:clamp=2", "clamp must be 0 or 1"),
+    for bad, words in [("ddrm:gamma=1", "unknown parameter"), ("ddrm:steps=x", "must be a whole number"),
+                       ("dps:clamp=2", "clamp must be 0 or 1"), ("ddrm:eta=2", r"eta must be a number in \[0, 1\]"),
+                       ("diffpir:zeta=-0.1", r"zeta must be a number in \[0, 1\]"),
+                       ("scoreald:weight=nan", "weight must be a finite number"),
+                       ("drift-cond:noise_scale=inf", "noise_scale must be a finite number"),
+                       ("sdedit:t=1000", "t_start=1000 is out of range"),
                        ("ddrm:steps=0", "out of range"), ("wiener:steps=3", "unknown parameter"),
                        ("nothing:steps=3", "unknown method")]:
         with pytest.raises(InvdriftError, match=words):

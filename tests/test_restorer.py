@@ -62,7 +62,7 @@ def test_noise_scale_one_is_the_trained_sampler_and_larger_spreads_more():
     assert spread[2.0] > 1.2 * spread[1.0]
     assert registry.split_method("drift-cond-mean8:noise_scale=1.5") == ("drift-cond-mean8", {"noise_scale": 1.5})
     for bad, words in [("drift-cond:noise_scale=-1", "out of range"), ("regression:noise_scale=2", "unknown parameter"),
-                       ("drift-cond-latent:noise_scale=x", "must be a float")]:
+                       ("drift-cond-latent:noise_scale=x", "must be a finite number")]:
         with pytest.raises(InvdriftError, match=words):
             registry.resolve(bad)
 

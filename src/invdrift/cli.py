@@ -12,6 +12,17 @@ from .errors import InvdriftError
 from .specs import split_specs
 
 
+def at_least_one(text: str) -> int:
+    """An argparse type: a whole number ≥ 1 (a count of images, steps or a batch)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def _split(text: str, choices: tuple[str, ...]) -> list[str]:
     """A comma list of names, each with optional parameters (`deblur:std=2,sigma=0.1`); 'all' means every choice."""
     items = split_specs(text)
@@ -337,10 +348,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="comma list of methods or groups (classical, learned, drifting, diffusion, latent, family, all); "
                         "method parameters after a colon, e.g. dps,ddrm:steps=50,eta=0.5,diffpir:steps=100 "
                         "(default classical; with --stale: every method)")
-    p.add_argument("--n", type=int, default=1000, help="number of test images (default 1000)")
+    p.add_argument("--n", type=at_least_one, default=1000, help="number of test images (default 1000)")
     p.add_argument("--offset", type=int, default=0, help="first test image (default 0)")
     p.add_argument("--seed", type=int, default=0, help="measurement seed (default 0)")
-    p.add_argument("--batch-size", type=int, default=256,
+    p.add_argument("--batch-size", type=at_least_one, default=256,
                    help="images per batch (default 256); recorded in each row, since a sampler's random draws follow "
                         "the batch; --stale and --again re-run a row with its recorded batch size")
     p.add_argument("--checkpoints", default=None,
@@ -389,8 +400,8 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.add_argument("kind", help="classical (statistics of the baselines), classifier, and the generative kinds")
     p.add_argument("--dataset", default="mnist")
-    p.add_argument("--steps", type=int, default=None, help="total optimisation steps (default: the recipe's)")
-    p.add_argument("--batch-size", type=int, default=None, help="global batch size")
+    p.add_argument("--steps", type=at_least_one, default=None, help="total optimisation steps (default: the recipe's)")
+    p.add_argument("--batch-size", type=at_least_one, default=None, help="global batch size")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a recipe setting (repeatable); the value is read as JSON where it "
@@ -475,8 +486,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--methods", required=True,
                    help="comma list of restoration methods and/or gen:drift, gen:drift-latent, gen:ddpm, "
                         "gen:ddim50; METHOD@B times it on a batch of B instead of --n (for slow methods)")
-    p.add_argument("--n", type=int, default=256, help="batch size (default 256)")
-    p.add_argument("--repeats", type=int, default=3, help="interleaved timing rounds (the median is reported)")
+    p.add_argument("--n", type=at_least_one, default=256, help="batch size (default 256)")
+    p.add_argument("--repeats", type=at_least_one, default=3, help="interleaved timing rounds (the median is reported)")
     p.add_argument("--threads", type=int, default=None,
                    help="CPU threads (default: $OMP_NUM_THREADS if set, else all cores)")
     p.add_argument("--bf16", action="store_true",

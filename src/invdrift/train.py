@@ -223,6 +223,9 @@ def resolve_config(kind: str, dataset: str, overrides: dict) -> dict:
             raise InvdriftError(f"{key} {value!r}: {problem}")
     config.update(overrides)
     config.update(kind=kind, dataset=dataset)
+    for key in ("steps", "batch_size"):
+        if key in config and config[key] < 1:
+            raise InvdriftError(f"{key} {config[key]}: must be at least 1")
     if config["lr_decay"] not in LR_DECAYS:
         raise InvdriftError(f"lr_decay {config['lr_decay']!r}: use one of {', '.join(LR_DECAYS)}")
     if not isinstance(config["ema_warmup"], bool):

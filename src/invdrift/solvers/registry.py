@@ -60,9 +60,30 @@ def positive(text: str) -> float:
     return value
 
 
+def number(text: str) -> float:
+    """A method parameter that must be a finite number (its sign is checked by `split_method`)."""
+    value = float(text)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(text)
+    return value
+
+
+def unit(text: str) -> float:
+    """A method parameter that must be a number in [0, 1] (a share of noise, as DDRM's η or DiffPIR's ζ)."""
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise ValueError(text)
+    return value
+
+
+STEP_RANGES = {"steps": (1, 1000), "t_start": (0, 999)}  # the shipped DDPMs' 1000 steps, t = 0 … 999
+PARAM_KINDS = {flag: "0 or 1", observed_fill: "one of " + ", ".join(generative.OBSERVED_FILLS),
+               positive: "a positive number", number: "a finite number", unit: "a number in [0, 1]",
+               int: "a whole number"}
+
 # the trained one-step samplers: input noise × s (1: as trained); the fill of inpainting's observed pixels
 # (default saturated); τ of a data-consistency step after the network (default: none)
-SAMPLER_PARAMS = {"noise_scale": float, "observed": observed_fill, "dc": positive}
+SAMPLER_PARAMS = {"noise_scale": number, "observed": observed_fill, "dc": positive}
 
 register(Method("pinv", classical.build_pinv))
 register(Method("bicubic", classical.build_bicubic, ("sr2", "sr4")))
@@ -85,9 +106,9 @@ register(Method("tweedie", generative.build_tweedie, ("denoise",), group="diffus
                 weights=("ddpm-{dataset}.safetensors",), demo=False))
 
 
-DIFFUSION_PARAMS = {"sdedit": {"t_start": int, "steps": int}, "scoreald": {"weight": float, "steps": int},
-                    "dps": {"zeta": float, "steps": int, "clamp": flag},
-                    "ddrm": {"steps": int, "eta": float}, "diffpir": {"steps": int, "lam": float, "zeta": float}}
+DIFFUSION_PARAMS = {"sdedit": {"t_start": int, "steps": int}, "scoreald": {"weight": number, "steps": int},
+                    "dps": {"zeta": number, "steps": int, "clamp": flag},
+                    "ddrm": {"steps": int, "eta": unit}, "diffpir": {"steps": int, "lam": number, "zeta": unit}}
 PARAM_ALIASES = {"sdedit": {"t": "t_start"}, "diffpir": {"lambda": "lam"}}  # the names PROTOCOL.md and papers use
 for _name, _params in DIFFUSION_PARAMS.items():
     register(Method(_name, generative.build_diffusion(_name), group="diffusion",
@@ -126,12 +147,12 @@ def split_method(spec: str) -> tuple[str, dict]:
         try:
             params[key] = allowed[key](value)
         except ValueError:
-            kind = {flag: "0 or 1", observed_fill: "one of " + ", ".join(generative.OBSERVED_FILLS),
-                    positive: "a positive number"}.get(
-                allowed[key], f"a {allowed[key].__name__}")
+            kind = PARAM_KINDS.get(allowed[key], f"a {allowed[key].__name__}")
             raise InvdriftError(f"{spec!r}: {key} must be {kind}, got {value!r}") from None
-        negative = not isinstance(params[key], str) and params[key] < 0  # a named choice has no range
-        if negative or (key == "steps" and not 1 <= params[key] <= 1000):
+        if isinstance(params[key], str):  # a named choice has no range
+            continue
+        low, high = STEP_RANGES.get(key, (0, float("inf")))
+        if not low <= params[key] <= high:
             raise InvdriftError(f"{spec!r}: {key}={value} is out of range")
     return name, params
 
