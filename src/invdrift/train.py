@@ -191,7 +191,7 @@ def valid_temperatures(value) -> bool:
             and all(isinstance(t, (int, float)) and not isinstance(t, bool) and 0 < t < float("inf") for t in value))
 
 
-def setting_type_error(key: str, default, value) -> str | None:
+def setting_type_error(default: object, value: object) -> str | None:
     """Why `value` cannot stand where the recipe's default is `default` (None if it can): a setting keeps
     its default's type; a whole number also stands for a real one, and real numbers must be finite."""
     if isinstance(default, bool):
@@ -218,7 +218,7 @@ def resolve_config(kind: str, dataset: str, overrides: dict) -> dict:
         raise InvdriftError(f"unknown setting(s) for {kind}: {', '.join(unknown)} "
                             f"(known: {', '.join(sorted(config))})")
     for key, value in overrides.items():
-        problem = setting_type_error(key, config[key], value)
+        problem = setting_type_error(config[key], value)
         if problem:
             raise InvdriftError(f"{key} {value!r}: {problem}")
     config.update(overrides)

@@ -157,7 +157,8 @@ class DriftCondRecipe(FeatureRecipe):
     def defaults(self, dataset: str) -> dict:
         return _restorer_defaults(dataset) | {
             "samples_per_y": 2, "beta": 1.0, "fidelity": 0.0, "loss": "joint", "energy_beta": 1.0,
-            "mean_weight": 0.0, "marginal_weight": 0.0, "energy_weight": 0.0, "marginal_positives": 0, "noise_downsample": 1,
+            "mean_weight": 0.0, "marginal_weight": 0.0, "energy_weight": 0.0, "marginal_positives": 0,
+            "noise_downsample": 1,
             "clip_samples": False, "mean_error_scale": "absolute",
             "features": "classifier" if dataset == "cifar10" else "pixels",
             "temperatures": [0.02, 0.05, 0.2]}
@@ -232,7 +233,8 @@ class DriftCondRecipe(FeatureRecipe):
                 marginal, _ = marginal_drift_loss(gen_feats, data_feats, tuple(config["temperatures"]))
                 info["marginal"], info["conditional"] = marginal.item(), loss.item()
                 loss = loss + config["marginal_weight"] * marginal
-        logs = {k_: round(v, 5) for k_, v in info.items() if k_.startswith("f0_") or k_ in ("marginal", "conditional", "drift", "energy")}
+        logged = ("marginal", "conditional", "drift", "energy")
+        logs = {k_: round(v, 5) for k_, v in info.items() if k_.startswith("f0_") or k_ in logged}
         with torch.no_grad():
             logs["mse"] = (first.float() - x).pow(2).mean().item()
         if config.get("mean_weight", 0.0) > 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -63,7 +64,7 @@ def positive(text: str) -> float:
 def number(text: str) -> float:
     """A method parameter that must be a finite number (its sign is checked by `split_method`)."""
     value = float(text)
-    if value != value or value in (float("inf"), float("-inf")):
+    if not math.isfinite(value):
         raise ValueError(text)
     return value
 
