@@ -228,8 +228,6 @@ def resolve_config(kind: str, dataset: str, overrides: dict) -> dict:
             raise InvdriftError(f"{key} {config[key]}: must be at least 1")
     if config["lr_decay"] not in LR_DECAYS:
         raise InvdriftError(f"lr_decay {config['lr_decay']!r}: use one of {', '.join(LR_DECAYS)}")
-    if not isinstance(config["ema_warmup"], bool):
-        raise InvdriftError(f"ema_warmup {config['ema_warmup']!r}: use true or false")
     if "temperatures" in config and not valid_temperatures(config["temperatures"]):
         raise InvdriftError(f"temperatures {config['temperatures']!r}: use a list of positive numbers, "
                             "e.g. [0.02,0.05,0.2]")

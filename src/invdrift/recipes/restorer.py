@@ -108,8 +108,8 @@ FAMILY = {"operators": "family", "conditioning": "operator", "v1_share": 0.0, "b
 def check_restorer_settings(config: dict) -> None:
     """`mid` names a U-Net middle; `tasks` is a non-empty list of operators (a task may repeat: each
     batch draws one entry uniformly); `v1_share` (family-trained twins only) is a probability,
-    `blur_std_draw` one of BLUR_STD_DRAWS, `sigma_embedding` true or false (true needs the operator
-    conditioning) and `output_gain` true or false."""
+    `blur_std_draw` one of BLUR_STD_DRAWS, and `sigma_embedding` needs the operator conditioning (the types
+    of every setting are checked by `train.resolve_config`)."""
     from ..nets.unet import MIDS
 
     if config["mid"] not in MIDS:
@@ -123,12 +123,8 @@ def check_restorer_settings(config: dict) -> None:
         raise InvdriftError(f"v1_share {config['v1_share']}: must be in [0, 1]")
     if config.get("blur_std_draw", "uniform") not in BLUR_STD_DRAWS:
         raise InvdriftError(f"blur_std_draw {config['blur_std_draw']!r}: use one of {', '.join(BLUR_STD_DRAWS)}")
-    if not isinstance(config.get("output_gain", False), bool):
-        raise InvdriftError(f"output_gain {config['output_gain']!r}: use true or false")
-    embedding = config.get("sigma_embedding", False)
-    if not isinstance(embedding, bool) or (embedding and config.get("conditioning", "task") != "operator"):
-        raise InvdriftError(f"sigma_embedding {embedding!r}: use true or false; true needs the operator "
-                            "conditioning of the family-trained restorers")
+    if config.get("sigma_embedding", False) and config.get("conditioning", "task") != "operator":
+        raise InvdriftError("sigma_embedding true needs the operator conditioning of the family-trained restorers")
 
 
 class DriftCondRecipe(FeatureRecipe):
@@ -178,17 +174,14 @@ class DriftCondRecipe(FeatureRecipe):
         if energy_weight < 0 or (energy_weight > 0 and config.get("loss", "joint") != "drift-group"):
             raise InvdriftError(f"energy_weight {energy_weight}: must be ≥ 0, and needs loss drift-group")
         extra = config.get("marginal_positives", 0)
-        whole = isinstance(extra, int) and not isinstance(extra, bool) and extra >= 0
-        if not whole or (extra > 0 and not config.get("marginal_weight", 0.0) > 0):
+        if extra < 0 or (extra > 0 and not config.get("marginal_weight", 0.0) > 0):
             raise InvdriftError(f"marginal_positives {extra}: must be a whole number ≥ 0, and needs marginal_weight > 0")
         check_restorer_settings(config)
         if config.get("mean_error_scale", "absolute") not in MEAN_ERROR_SCALES:
             raise InvdriftError(f"mean_error_scale {config['mean_error_scale']!r}: use one of "
                                 f"{', '.join(MEAN_ERROR_SCALES)}")
-        if not isinstance(config.get("clip_samples", False), bool):
-            raise InvdriftError(f"clip_samples {config['clip_samples']!r}: use true or false")
         r = config.get("noise_downsample", 1)
-        if not isinstance(r, int) or r < 1 or config["size"] % r:
+        if r < 1 or config["size"] % r:
             raise InvdriftError(f"noise_downsample {r}: must be a whole number ≥ 1 dividing the image size {config['size']}")
 
     def initialise(self, model, config: dict) -> None:
