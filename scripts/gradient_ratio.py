@@ -1,7 +1,7 @@
 """How large a term added to the restorer's grouped drift is against it, to choose its weight: for a few
 training batches at the shipped weights, the norm of the drift loss's gradient, of the term's at weight 1
-and their ratio. TERM is `mean_weight` (the default: the mean's error), `marginal_weight` or
-`energy_weight`. Usage:
+and their ratio. TERM is `mean_weight` (the default: the mean's error), `marginal_weight`, `energy_weight`
+or `crps_weight`. Usage:
     .venv/bin/python scripts/gradient_ratio.py DATA mnist [BATCHES] [TERM]
 """
 
@@ -16,7 +16,7 @@ from invdrift.recipes import RECIPES
 RECIPE_KEYS = ("samples_per_y", "loss", "features", "batch_size")  # read from the shipped record
 
 
-TERMS = ("mean_weight", "marginal_weight", "energy_weight")
+TERMS = ("mean_weight", "marginal_weight", "energy_weight", "crps_weight")
 
 
 def gradients(dataset: str, data_root: str, term: str, weight: float, batches: int) -> list[tuple[str, torch.Tensor]]:

@@ -105,6 +105,37 @@ def test_mean_error_scores_the_mean_whatever_the_spread():
         assert abs(naive - (0.25 + width ** 2 / 4)) < 0.02 + 0.02 * width ** 2
 
 
+def test_pixel_crps_is_each_pixels_energy_score_over_the_mean_absolute_error():
+    """Independent computation: per pixel and measurement, mean |x̂ − x| − ½ mean over g ≠ g′ |x̂_g − x̂_g′|,
+    averaged, divided by the mean |x̂ − x|; samples of one measurement are consecutive."""
+    g = torch.Generator().manual_seed(5)
+    samples, clean = torch.rand(6, 2, 3, 3, generator=g), torch.rand(2, 2, 3, 3, generator=g)  # B = 2, G = 3
+    groups = samples.reshape(2, 3, -1)  # [B, G, pixels]
+    truth = clean.reshape(2, 1, -1)
+    attraction = (groups - truth).abs().mean(1)
+    pairs = (groups[:, :, None] - groups[:, None]).abs().sum((1, 2)) / (3 * 2)
+    expected = (attraction - 0.5 * pairs).mean() / (groups - truth).abs().mean()
+    got, _ = posterior_losses.pixel_crps_loss(samples, clean, 3)
+    assert got.item() == pytest.approx(expected.item(), rel=1e-4)
+
+
+def test_pixel_crps_prefers_calibrated_pixels_whatever_their_correlation():
+    """Each pixel's marginal is what it scores: samples drawn from each pixel's true law beat too narrow and
+    too wide ones, and noise shared by all pixels of a sample scores as well as independent noise."""
+    g = torch.Generator().manual_seed(6)
+    truth = torch.randn(2000, 1, 4, 4, generator=g)
+    scores = {}
+    for name, draw in {"narrow": lambda: 0.3 * torch.randn(2000 * 4, 1, 4, 4, generator=g),
+                       "true": lambda: torch.randn(2000 * 4, 1, 4, 4, generator=g),
+                       "wide": lambda: 3 * torch.randn(2000 * 4, 1, 4, 4, generator=g),
+                       "shared": lambda: torch.randn(2000 * 4, 1, 1, 1, generator=g).expand(-1, 1, 4, 4)}.items():
+        score, _ = posterior_losses.pixel_crps_loss(draw(), truth, 4)
+        scale = (draw() - truth.repeat_interleave(4, 0)).abs().mean()  # undo the normalisation
+        scores[name] = score.item() * scale.item()
+    assert scores["true"] < scores["narrow"] and scores["true"] < scores["wide"]
+    assert scores["shared"] == pytest.approx(scores["true"], rel=0.03)
+
+
 def test_energy_score_needs_two_samples_and_groups_must_divide():
     with pytest.raises(ValueError):
         posterior_losses.energy_score(torch.zeros(2, 1, 3), torch.zeros(2, 1, 3))

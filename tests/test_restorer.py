@@ -417,6 +417,24 @@ def test_energy_term_adds_the_energy_score_to_the_grouped_drift(tmp_path, data_r
             train.resolve_config("drift-cond", "mnist", settings)
 
 
+def test_crps_term_adds_every_pixels_crps_to_a_grouped_loss(tmp_path, data_root):
+    """`crps_weight` μ adds μ × the per-pixel CRPS of each group, logged: the first step's loss (same draws,
+    same network) is the loss without it plus μ times it; with the joint loss, or negative, it is refused."""
+    logs = {}
+    for weight in (0.0, 0.5):
+        settings = dict(TINY, train_limit=64, batch_size=4, steps=2, log_every=1, loss="drift-group",
+                        samples_per_y=2, crps_weight=weight)
+        train.train("drift-cond", "mnist", settings, tmp_path / f"run{weight}", tmp_path / f"out{weight}",
+                    data_root, progress=False)
+        logs[weight] = [json.loads(line) for line in (tmp_path / f"run{weight}" / "log.jsonl").read_text().splitlines()]
+    assert "crps" not in logs[0.0][0] and all(0 < line["crps"] < 1 for line in logs[0.5])
+    first = logs[0.5][0]
+    assert first["loss"] == pytest.approx(logs[0.0][0]["loss"] + 0.5 * first["crps"], rel=1e-5)
+    for bad in ({"loss": "drift-group", "samples_per_y": 2, "crps_weight": -1.0}, {"crps_weight": 1.0}):
+        with pytest.raises(InvdriftError, match="crps_weight"):
+            train.resolve_config("drift-cond", "mnist", bad)
+
+
 def test_widened_weights_compute_the_same_function_with_their_copies_apart():
     """Net2Wider (nets/widen.py): width 32 → 64 gives the same output to float rounding; the two copies of
     each input weight differ (so training can separate them); shapes that are not a doubling are refused."""

@@ -34,7 +34,8 @@ ARCH_KEYS_IGNORED_ON_RESUME = ("steps", "ckpt_every", "log_every")
 # so the EMA starts from the initial weights (for a warm start from averaged weights)
 COMMON_DEFAULTS = {"bf16": False, "lr_decay": "none", "ema_warmup": True}
 # settings some kinds gained after runs were started: a saved run without one had its default
-LATER_DEFAULTS = {"mid": "res", "noise_downsample": 1, "marginal_weight": 0.0, "energy_weight": 0.0}
+LATER_DEFAULTS = {"mid": "res", "noise_downsample": 1, "marginal_weight": 0.0, "energy_weight": 0.0,
+                  "crps_weight": 0.0}
 LR_DECAYS = ("none", "linear")
 
 

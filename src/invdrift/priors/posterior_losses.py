@@ -90,3 +90,17 @@ def energy_score_loss(generated: list[torch.Tensor], clean: list[torch.Tensor],
         total = total + score / scale ** beta
         info[f"f{k}_scale"] = float(scale)
     return total, info
+
+
+def pixel_marginals(images: torch.Tensor) -> torch.Tensor:
+    """Images [N, C, H, W] → one location per pixel value, [C·H·W, N, 1], as the losses above take features."""
+    return images.flatten(1).T[..., None]
+
+
+def pixel_crps_loss(samples: torch.Tensor, clean: torch.Tensor, group_size: int) -> tuple[torch.Tensor, dict]:
+    """The CRPS of every pixel's marginal in each measurement's group: the energy score (β = 1) of each pixel
+    value on its own, averaged over pixels and divided by the mean |x̂ − x| (`energy_score_loss`). Strictly
+    proper for each pixel's marginal, which is what range coverage judges; blind to how the pixels co-vary,
+    which the drift's features judge."""
+    return energy_score_loss([pixel_marginals(samples)], [pixel_marginals(clean)], group_size, 1.0)
+

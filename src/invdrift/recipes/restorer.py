@@ -12,7 +12,8 @@ from ..nets.restorer import input_noise
 from ..operator_family import BLUR_STD_DRAWS, draw_entry, random_operator
 from ..priors.drifting import drift_loss
 from ..priors.inward_clamp import inward_clamp
-from ..priors.posterior_losses import energy_score_loss, grouped_drift_loss, marginal_drift_loss, mean_error
+from ..priors.posterior_losses import (energy_score_loss, grouped_drift_loss, marginal_drift_loss, mean_error,
+                                       pixel_crps_loss)
 from .base import Recipe, local_batch, sample_batch
 from .drift import FeatureRecipe
 
@@ -140,7 +141,8 @@ class DriftCondRecipe(FeatureRecipe):
     `energy_weight` (grouped drift only) adds that multiple of the energy score per group on the same
     features (`energy_score_loss`, distances to the power `energy_beta`): a strictly proper scoring rule,
     whose minimiser is the posterior itself, beside a drift whose estimate from one clean image per group
-    need not vanish there.
+    need not vanish there. `crps_weight` (grouped losses) adds that multiple of every pixel's CRPS in its
+    group (`pixel_crps_loss`: each pixel's marginal, the quantity range coverage judges, towards calibration).
     `clip_samples` computes the drift (or energy) features of the samples clipped to [0, 1], as they are
     evaluated (`inward_clamp`); the mean's error stays on the unclipped samples. `mean_error_scale: relative`
     divides the mean's error by the batch's one-sample MSE (a constant for the gradient), so that a batch of a
@@ -153,7 +155,8 @@ class DriftCondRecipe(FeatureRecipe):
     def defaults(self, dataset: str) -> dict:
         return _restorer_defaults(dataset) | {
             "samples_per_y": 2, "beta": 1.0, "fidelity": 0.0, "loss": "joint", "energy_beta": 1.0,
-            "mean_weight": 0.0, "marginal_weight": 0.0, "energy_weight": 0.0, "marginal_positives": 0,
+            "mean_weight": 0.0, "marginal_weight": 0.0, "energy_weight": 0.0, "crps_weight": 0.0,
+            "marginal_positives": 0,
             "noise_downsample": 1,
             "clip_samples": False, "mean_error_scale": "absolute",
             "features": "classifier" if dataset == "cifar10" else "pixels",
@@ -166,7 +169,7 @@ class DriftCondRecipe(FeatureRecipe):
             raise InvdriftError(f"loss {config['loss']} needs samples_per_y ≥ 2")
         if not 0 < config.get("energy_beta", 1.0) < 2:
             raise InvdriftError(f"energy_beta {config['energy_beta']}: must be in (0, 2) (a proper scoring rule)")
-        for term in ("mean_weight", "marginal_weight"):  # terms added to a grouped loss
+        for term in ("mean_weight", "marginal_weight", "crps_weight"):  # terms added to a grouped loss
             weight = config.get(term, 0.0)
             if weight < 0 or (weight > 0 and config.get("loss", "joint") == "joint"):
                 raise InvdriftError(f"{term} {weight}: must be ≥ 0, and needs a grouped loss")
@@ -226,7 +229,11 @@ class DriftCondRecipe(FeatureRecipe):
                 marginal, _ = marginal_drift_loss(gen_feats, data_feats, tuple(config["temperatures"]))
                 info["marginal"], info["conditional"] = marginal.item(), loss.item()
                 loss = loss + config["marginal_weight"] * marginal
-        logged = ("marginal", "conditional", "drift", "energy")
+            if config.get("crps_weight", 0.0) > 0:
+                crps, _ = pixel_crps_loss(judged, x, k)
+                info["crps"] = crps.item()
+                loss = loss + config["crps_weight"] * crps
+        logged = ("marginal", "conditional", "drift", "energy", "crps")
         logs = {k_: round(v, 5) for k_, v in info.items() if k_.startswith("f0_") or k_ in logged}
         with torch.no_grad():
             logs["mse"] = (first.float() - x).pow(2).mean().item()
