@@ -103,4 +103,3 @@ def pixel_crps_loss(samples: torch.Tensor, clean: torch.Tensor, group_size: int)
     proper for each pixel's marginal, which is what range coverage judges; blind to how the pixels co-vary,
     which the drift's features judge."""
     return energy_score_loss([pixel_marginals(samples)], [pixel_marginals(clean)], group_size, 1.0)
-
