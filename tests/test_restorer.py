@@ -396,17 +396,23 @@ def test_marginal_term_adds_the_batch_drift_to_the_grouped_loss(tmp_path, data_r
         assert line["loss"] == pytest.approx(line["conditional"] + 0.5 * line["marginal"], rel=1e-4)
 
 
+def grouped_drift_logs(tmp_path, data_root, term: str, weights: tuple[float, ...]) -> dict[float, list[dict]]:
+    """The logged lines of two-step grouped-drift trainings, one per weight of the added `term`."""
+    logs = {}
+    for weight in weights:
+        settings = dict(TINY, train_limit=64, batch_size=4, steps=2, log_every=1, loss="drift-group",
+                        samples_per_y=2, **{term: weight})
+        train.train("drift-cond", "mnist", settings, tmp_path / f"run{weight}", tmp_path / f"out{weight}",
+                    data_root, progress=False)
+        logs[weight] = [json.loads(line) for line in (tmp_path / f"run{weight}" / "log.jsonl").read_text().splitlines()]
+    return logs
+
+
 def test_energy_term_adds_the_energy_score_to_the_grouped_drift(tmp_path, data_root):
     """`energy_weight` λ adds λ × the energy score per group on the same features: the logged loss is the
     drift plus λ times the score, both logged; at λ = 0 nothing is added and the first step's drift (same
     draws, same network) is the same. Without the grouped drift, or negative, it is refused in one line."""
-    logs = {}
-    for weight in (0.0, 0.5):
-        settings = dict(TINY, train_limit=64, batch_size=4, steps=2, log_every=1, loss="drift-group",
-                        samples_per_y=2, energy_weight=weight)
-        train.train("drift-cond", "mnist", settings, tmp_path / f"run{weight}", tmp_path / f"out{weight}",
-                    data_root, progress=False)
-        logs[weight] = [json.loads(line) for line in (tmp_path / f"run{weight}" / "log.jsonl").read_text().splitlines()]
+    logs = grouped_drift_logs(tmp_path, data_root, "energy_weight", (0.0, 0.5))
     assert "energy" not in logs[0.0][0]
     for line in logs[0.5]:
         assert line["energy"] > 0 and line["loss"] == pytest.approx(line["drift"] + 0.5 * line["energy"], rel=1e-4)
@@ -420,13 +426,7 @@ def test_energy_term_adds_the_energy_score_to_the_grouped_drift(tmp_path, data_r
 def test_crps_term_adds_every_pixels_crps_to_a_grouped_loss(tmp_path, data_root):
     """`crps_weight` μ adds μ × the per-pixel CRPS of each group, logged: the first step's loss (same draws,
     same network) is the loss without it plus μ times it; with the joint loss, or negative, it is refused."""
-    logs = {}
-    for weight in (0.0, 0.5):
-        settings = dict(TINY, train_limit=64, batch_size=4, steps=2, log_every=1, loss="drift-group",
-                        samples_per_y=2, crps_weight=weight)
-        train.train("drift-cond", "mnist", settings, tmp_path / f"run{weight}", tmp_path / f"out{weight}",
-                    data_root, progress=False)
-        logs[weight] = [json.loads(line) for line in (tmp_path / f"run{weight}" / "log.jsonl").read_text().splitlines()]
+    logs = grouped_drift_logs(tmp_path, data_root, "crps_weight", (0.0, 0.5))
     assert "crps" not in logs[0.0][0] and all(0 < line["crps"] < 1 for line in logs[0.5])
     first = logs[0.5][0]
     assert first["loss"] == pytest.approx(logs[0.0][0]["loss"] + 0.5 * first["crps"], rel=1e-5)
