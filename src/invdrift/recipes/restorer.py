@@ -156,8 +156,7 @@ class DriftCondRecipe(FeatureRecipe):
         return _restorer_defaults(dataset) | {
             "samples_per_y": 2, "beta": 1.0, "fidelity": 0.0, "loss": "joint", "energy_beta": 1.0,
             "mean_weight": 0.0, "marginal_weight": 0.0, "energy_weight": 0.0, "crps_weight": 0.0,
-            "marginal_positives": 0,
-            "noise_downsample": 1,
+            "marginal_positives": 0, "noise_downsample": 1,
             "clip_samples": False, "mean_error_scale": "absolute",
             "features": "classifier" if dataset == "cifar10" else "pixels",
             "temperatures": [0.02, 0.05, 0.2]}
